@@ -1,0 +1,184 @@
+#requires -Version 7.4
+<#
+.SYNOPSIS
+    Builds, tests, demonstrates and benchmarks the WorkflowTriggers module.
+.DESCRIPTION
+    Build  assembles the shippable module at out/WorkflowTriggers (manifest, cmdlet assembly, help, format views,
+           and the engine with Npgsql and Dapper under dependencies/).
+    Test   builds, then runs every xunit and Pester test against a throwaway PostgreSQL and ends with
+           'N passed, N failed'; exits non-zero on any failure.
+    Demo   builds, starts a throwaway PostgreSQL, installs the schema, loads sample data and tours the cmdlets.
+    Bench  builds and writes bench/results.md (see bench/Invoke-Benchmark.ps1).
+    Clean  removes out/ and the projects' bin/ and obj/ folders.
+.EXAMPLE
+    dotnet tool restore && dotnet pwsh ./build.ps1 Test
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Position = 0)]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Clean')]
+    [string] $Task = 'Build',
+
+    # Demo: leave the throwaway server running and print how to connect to it.
+    [switch] $KeepDatabase,
+
+    # Bench: triggers in the large table (default 1,000,000).
+    [int] $BenchRows = 1000000
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+
+$Root = $PSScriptRoot
+$OutDir = Join-Path $Root 'out/WorkflowTriggers'
+$TestServerProject = Join-Path $Root 'tests/WorkflowTriggers.TestServer/WorkflowTriggers.TestServer.csproj'
+$TestServerDll = Join-Path $Root 'tests/WorkflowTriggers.TestServer/bin/Release/net10.0/WorkflowTriggers.TestServer.dll'
+# The dotnet tool pwsh has no native launcher: children run as 'dotnet pwsh.dll'.
+$PwshExe = [Environment]::ProcessPath
+$PwshDll = Join-Path $PSHOME 'pwsh.dll'
+
+function Invoke-Native {
+    param([string] $What, [scriptblock] $Command)
+    & $Command
+    if ($LASTEXITCODE -ne 0) { throw "$What failed (exit code $LASTEXITCODE)." }
+}
+
+function Get-ModuleVersion {
+    $props = [xml](Get-Content -Raw (Join-Path $Root 'Directory.Build.props'))
+    $props.Project.PropertyGroup.VersionPrefix | Where-Object { $_ } | Select-Object -First 1
+}
+
+function Invoke-Build {
+    $publish = Join-Path $Root 'obj/publish'
+    Remove-Item -Recurse -Force $publish, $OutDir -ErrorAction Ignore
+    Invoke-Native 'Publishing the module' {
+        dotnet publish (Join-Path $Root 'src/WorkflowTriggers/WorkflowTriggers.csproj') -c Release -o $publish --nologo -v quiet -clp:ErrorsOnly
+    }
+
+    # The cmdlet and load-context assemblies at the top; everything it loads through its own load context under dependencies/.
+    $dependencies = New-Item -ItemType Directory -Force (Join-Path $OutDir 'dependencies')
+    $topLevel = 'WorkflowTriggers.dll', 'WorkflowTriggers.LoadContext.dll'
+    $topLevel | ForEach-Object { Copy-Item (Join-Path $publish $_) $OutDir }
+    Get-ChildItem $publish -Filter *.dll | Where-Object Name -notin $topLevel | Copy-Item -Destination $dependencies
+    Copy-Item (Join-Path $Root 'module/*') $OutDir -Recurse
+
+    $manifest = Join-Path $OutDir 'WorkflowTriggers.psd1'
+    $version = Get-ModuleVersion
+    (Get-Content -Raw $manifest) -replace "ModuleVersion\s*=\s*'[^']*'", "ModuleVersion        = '$version'" | Set-Content -NoNewline $manifest
+
+    # Help: MAML made from help/*.md and the cmdlets' own parameter metadata, in a child process so this one
+    # does not load the module it is building.
+    Invoke-Native 'Generating help' {
+        & $PwshExe $PwshDll -NoProfile -NonInteractive -File (Join-Path $Root 'tools/New-MamlHelp.ps1') -ModulePath $manifest -HelpSource (Join-Path $Root 'help') -OutputPath (Join-Path $OutDir 'en-US/WorkflowTriggers.dll-Help.xml')
+    }
+    Write-Host "Built WorkflowTriggers $version at $OutDir"
+}
+
+function Build-TestServer {
+    Invoke-Native 'Building the test server' {
+        dotnet build $TestServerProject -c Release --nologo -v quiet -clp:ErrorsOnly
+    }
+}
+
+# Starts the throwaway PostgreSQL for this process (or takes $env:WORKFLOW_TRIGGERS_TEST_CONNECTION) and returns
+# the state that Stop-TestServer needs.
+function Start-TestServer([int] $OwnerPid = $PID) {
+    $lines = & dotnet $TestServerDll start --owner-pid $OwnerPid
+    if ($LASTEXITCODE -ne 0) { throw 'Could not start a PostgreSQL server for the tests (see the message above).' }
+    $connection = ($lines | Where-Object { $_ -like 'CONNECTION=*' }) -replace '^CONNECTION=', ''
+    $stop = ($lines | Where-Object { $_ -like 'STOP=*' }) -replace '^STOP=', ''
+    [pscustomobject]@{ ConnectionString = $connection; Stop = $stop }
+}
+
+function Stop-TestServer([object] $Server) {
+    if ($Server -and $Server.Stop) {
+        & dotnet $TestServerDll stop --state $Server.Stop
+    }
+}
+
+function Invoke-Test {
+    Invoke-Build
+    Build-TestServer
+    $results = Join-Path $Root 'out/test-results'
+    Remove-Item -Recurse -Force $results -ErrorAction Ignore
+    New-Item -ItemType Directory -Force $results | Out-Null
+
+    $server = Start-TestServer
+    $previous = $env:WORKFLOW_TRIGGERS_TEST_CONNECTION
+    $env:WORKFLOW_TRIGGERS_TEST_CONNECTION = $server.ConnectionString
+    try {
+        dotnet test (Join-Path $Root 'tests/WorkflowTriggers.Engine.Tests/WorkflowTriggers.Engine.Tests.csproj') -c Release --nologo `
+            --logger 'trx;LogFileName=engine.trx' --results-directory $results | Out-Host
+        $trx = Get-ChildItem $results -Recurse -Filter engine.trx | Select-Object -First 1
+        $xunitPassed = 0; $xunitFailed = 1
+        if ($trx) {
+            $counters = ([xml](Get-Content -Raw $trx.FullName)).TestRun.ResultSummary.Counters
+            $xunitPassed = [int]$counters.passed
+            $xunitFailed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
+            if ([int]$counters.total -eq 0) { $xunitFailed = 1 }
+        }
+        Write-Host "xunit: $xunitPassed passed, $xunitFailed failed"
+
+        $pesterSummary = Join-Path $results 'pester.json'
+        & $PwshExe $PwshDll -NoProfile -NonInteractive -File (Join-Path $Root 'tests/pester/Invoke-PesterSuites.ps1') -ModulePath (Join-Path $OutDir 'WorkflowTriggers.psd1') -SummaryPath $pesterSummary | Out-Host
+        $pesterPassed = 0; $pesterFailed = 1
+        if (Test-Path $pesterSummary) {
+            $summary = Get-Content -Raw $pesterSummary | ConvertFrom-Json
+            $pesterPassed = $summary.Passed
+            $pesterFailed = $summary.Failed
+            if ($summary.Total -eq 0) { $pesterFailed = 1 }
+        }
+        Write-Host "Pester: $pesterPassed passed, $pesterFailed failed"
+    }
+    finally {
+        $env:WORKFLOW_TRIGGERS_TEST_CONNECTION = $previous
+        Stop-TestServer $server
+    }
+
+    $passed = $xunitPassed + $pesterPassed
+    $failed = $xunitFailed + $pesterFailed
+    Write-Host "$passed passed, $failed failed"
+    if ($failed -gt 0) { exit 1 }
+}
+
+function Invoke-Demo {
+    Invoke-Build
+    Build-TestServer
+    # With -KeepDatabase nothing watches the server: it runs until the printed stop command.
+    $server = Start-TestServer -OwnerPid $(if ($KeepDatabase) { 0 } else { $PID })
+    $keep = $false
+    try {
+        $database = & dotnet $TestServerDll create-database --connection $server.ConnectionString
+        if ($LASTEXITCODE -ne 0) { throw 'Could not create the demo database.' }
+        & $PwshExe $PwshDll -NoProfile -NonInteractive -File (Join-Path $Root 'tools/Start-Demo.ps1') -ModulePath (Join-Path $OutDir 'WorkflowTriggers.psd1') -ConnectionString $database
+        if ($LASTEXITCODE -ne 0) { throw 'The demo failed.' }
+        if ($KeepDatabase) {
+            $keep = $true
+            Write-Host ''
+            Write-Host 'The demo database is still running. Paste these lines into a pwsh session:'
+            Write-Host "  Import-Module '$(Join-Path $OutDir 'WorkflowTriggers.psd1')'"
+            Write-Host "  Connect-TriggerDatabase -ConnectionString '$database'"
+            Write-Host "Connection string: $database"
+            Write-Host "To stop it: dotnet '$TestServerDll' stop --state '$($server.Stop)'"
+        }
+    }
+    finally {
+        if (-not $keep) { Stop-TestServer $server }
+    }
+}
+
+switch ($Task) {
+    'Build' { Invoke-Build }
+    'Test' { Invoke-Test }
+    'Demo' { Invoke-Demo }
+    'Bench' {
+        Invoke-Build
+        Build-TestServer
+        & $PwshExe $PwshDll -NoProfile -NonInteractive -File (Join-Path $Root 'bench/Invoke-Benchmark.ps1') -ModulePath (Join-Path $OutDir 'WorkflowTriggers.psd1') -TestServerDll $TestServerDll -Rows $BenchRows
+        if ($LASTEXITCODE -ne 0) { exit 1 }
+    }
+    'Clean' {
+        Remove-Item -Recurse -Force (Join-Path $Root 'out'), (Join-Path $Root 'obj') -ErrorAction Ignore
+        Get-ChildItem $Root -Recurse -Directory -Include bin, obj | Remove-Item -Recurse -Force
+    }
+}

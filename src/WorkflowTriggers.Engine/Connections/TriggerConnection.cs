@@ -1,0 +1,108 @@
+using System.Collections.Concurrent;
+using Dapper;
+using Npgsql;
+
+namespace WorkflowTriggers.Engine.Connections;
+
+/// <summary>
+/// A database the module talks to: one pooled data source per effective connection string per process.
+/// Its public surface names the database but never carries the password.
+/// </summary>
+public sealed class TriggerConnection
+{
+    private static readonly ConcurrentDictionary<string, TriggerConnection> Pool = new(StringComparer.Ordinal);
+
+    private readonly NpgsqlDataSource _dataSource;
+
+    private TriggerConnection(string effectiveConnectionString)
+    {
+        _dataSource = NpgsqlDataSource.Create(effectiveConnectionString);
+        var builder = new NpgsqlConnectionStringBuilder(effectiveConnectionString);
+        Host = builder.Host ?? "localhost";
+        Port = builder.Port;
+        Database = builder.Database ?? builder.Username ?? string.Empty;
+        Username = builder.Username ?? Environment.UserName;
+        SslMode = builder.SslMode.ToString();
+        MaximumPoolSize = builder.MaxPoolSize;
+        CommandTimeout = builder.CommandTimeout;
+    }
+
+    public string Host { get; }
+
+    public int Port { get; }
+
+    public string Database { get; }
+
+    public string Username { get; }
+
+    public string SslMode { get; }
+
+    public int MaximumPoolSize { get; }
+
+    public int CommandTimeout { get; }
+
+    /// <summary>The server's version, known after <see cref="VerifyAsync"/>.</summary>
+    public string? ServerVersion { get; private set; }
+
+    /// <summary>The schema unqualified names resolve to (the first of search_path that exists).</summary>
+    public string? Schema { get; private set; }
+
+    public override string ToString() => $"Host={Host};Port={Port};Database={Database};Username={Username}";
+
+    /// <summary>The shared connection for this connection string, creating its pool the first time.</summary>
+    public static TriggerConnection For(string connectionString)
+    {
+        var effective = ConnectionSettings.Effective(connectionString);
+        return Pool.GetOrAdd(effective, static cs => new TriggerConnection(cs));
+    }
+
+    /// <summary>Opens a connection to prove the database answers, and learns its version and schema.</summary>
+    public async Task VerifyAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var row = await connection.QuerySingleAsync<(string Version, string? Schema)>(
+            new CommandDefinition("SELECT current_setting('server_version'), current_schema()", cancellationToken: cancellationToken)).ConfigureAwait(false);
+        ServerVersion = row.Version;
+        Schema = row.Schema;
+    }
+
+    internal async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            throw TriggerEngineException.Translate(ex, ToString());
+        }
+    }
+
+    /// <summary>Runs work on a pooled connection and turns driver failures into <see cref="TriggerEngineException"/>.</summary>
+    internal async Task<T> RunAsync<T>(Func<NpgsqlConnection, Task<T>> work, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            return await work(connection).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            throw TriggerEngineException.Translate(ex, ToString());
+        }
+    }
+
+    /// <summary>Runs work in one transaction: all of it is written, or none of it (also on cancellation).</summary>
+    internal Task<T> InTransactionAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken) =>
+        RunAsync(
+            async connection =>
+            {
+                await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                var result = await work(connection, transaction).ConfigureAwait(false);
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                return result;
+            },
+            cancellationToken);
+
+    internal Exception Translate(Exception exception) => TriggerEngineException.Translate(exception, ToString());
+}

@@ -1,0 +1,290 @@
+using System.Diagnostics;
+using Dapper;
+using Npgsql;
+using WorkflowTriggers.Engine.Connections;
+
+namespace WorkflowTriggers.Engine.Schema;
+
+public enum SchemaAction
+{
+    /// <summary>The table predates the module: the step's objects are created where missing and the step recorded.</summary>
+    Adopt,
+    Upgrade,
+    Downgrade,
+    AddForeignKey,
+}
+
+/// <summary>A step an install would take.</summary>
+public sealed record PlannedSchemaStep(string Version, string Name, SchemaAction Action, string? Warning)
+{
+    public override string ToString() => Action switch
+    {
+        SchemaAction.AddForeignKey => $"Add foreign key {SchemaSteps.ForeignKeyName} (workflow_id -> workflows.id)",
+        SchemaAction.Downgrade => $"Downgrade {Version} '{Name}': {Warning}",
+        _ => $"{Action} {Version} '{Name}'",
+    };
+}
+
+/// <summary>A step an install took.</summary>
+public sealed record SchemaStepResult(string Version, string Name, SchemaAction Action, TimeSpan Duration, string? Detail);
+
+/// <summary>A row of the module's migration history.</summary>
+public sealed record AppliedSchemaStep(string Version, string Name, DateTime AppliedAt, string AppliedBy, bool Adopted);
+
+/// <summary>Where a database stands: the answer of Get-TriggerSchema.</summary>
+public sealed class SchemaStatus
+{
+    public string? CurrentVersion { get; init; }
+    public string LatestVersion { get; init; } = SchemaSteps.LatestVersion;
+    public bool IsCurrent => CurrentVersion == LatestVersion && PendingSteps.Count == 0;
+    public IReadOnlyList<AppliedSchemaStep> AppliedSteps { get; init; } = Array.Empty<AppliedSchemaStep>();
+    public IReadOnlyList<PlannedSchemaStep> PendingSteps { get; init; } = Array.Empty<PlannedSchemaStep>();
+    public bool HasWorkflowForeignKey { get; init; }
+    public bool WorkflowsTableExists { get; init; }
+
+    /// <summary>False for a workflow_triggers table that has no history yet (it predates the module).</summary>
+    public bool IsManaged { get; init; }
+    public string Database { get; init; } = string.Empty;
+}
+
+/// <summary>
+/// Installs, upgrades and downgrades the schema. One session-level advisory lock per schema serialises installs,
+/// each step runs in its own transaction together with its history row, and the plan is recomputed under the lock,
+/// so running it twice, or twice at once, does the work once.
+/// </summary>
+public sealed class SchemaInstaller
+{
+    // The lock key is derived from the schema name in SQL, so two schemas of one database do not block each other.
+    private const string LockSql = "SELECT pg_advisory_lock(hashtextextended(coalesce(current_schema(), '') || '.workflow_triggers.schema', 0))";
+    private const string UnlockSql = "SELECT pg_advisory_unlock(hashtextextended(coalesce(current_schema(), '') || '.workflow_triggers.schema', 0))";
+
+    private readonly TriggerConnection _connection;
+
+    public SchemaInstaller(TriggerConnection connection) => _connection = connection;
+
+    public Task<SchemaStatus> GetStatusAsync(CancellationToken cancellationToken) =>
+        _connection.RunAsync(
+            async c =>
+            {
+                var state = await ReadStateAsync(c, cancellationToken).ConfigureAwait(false);
+                return new SchemaStatus
+                {
+                    CurrentVersion = state.CurrentVersion,
+                    AppliedSteps = state.History,
+                    PendingSteps = Plan(state, null),
+                    HasWorkflowForeignKey = state.HasForeignKey,
+                    WorkflowsTableExists = state.WorkflowsExists,
+                    IsManaged = state.History.Count > 0,
+                    Database = _connection.ToString(),
+                };
+            },
+            cancellationToken);
+
+    /// <summary>The steps that would bring the database to <paramref name="targetVersion"/> (latest when null). Writes nothing.</summary>
+    public Task<IReadOnlyList<PlannedSchemaStep>> PlanAsync(string? targetVersion, CancellationToken cancellationToken)
+    {
+        CheckTarget(targetVersion);
+        return _connection.RunAsync(
+            async c => Plan(await ReadStateAsync(c, cancellationToken).ConfigureAwait(false), targetVersion),
+            cancellationToken);
+    }
+
+    /// <summary>How many triggers have a target node: what a downgrade to 1.0.0 would lose.</summary>
+    public Task<long> CountTargetedTriggersAsync(CancellationToken cancellationToken) =>
+        _connection.RunAsync(
+            async c =>
+            {
+                var state = await ReadStateAsync(c, cancellationToken).ConfigureAwait(false);
+                return state.HasTargetColumn
+                    ? await c.ExecuteScalarAsync<long>(new CommandDefinition("SELECT count(*) FROM workflow_triggers WHERE target_node_id IS NOT NULL", cancellationToken: cancellationToken)).ConfigureAwait(false)
+                    : 0L;
+            },
+            cancellationToken);
+
+    /// <summary>
+    /// Brings the database to <paramref name="targetVersion"/> (latest when null). A downgrade that loses data is
+    /// refused unless <paramref name="allowDataLoss"/>. The workflows foreign key is added where it is missing and
+    /// workflows exists, unless <paramref name="addForeignKey"/> is false.
+    /// </summary>
+    public Task<IReadOnlyList<SchemaStepResult>> ApplyAsync(string? targetVersion, bool allowDataLoss, bool addForeignKey, CancellationToken cancellationToken)
+    {
+        CheckTarget(targetVersion);
+        return _connection.RunAsync<IReadOnlyList<SchemaStepResult>>(
+            async c =>
+            {
+                await c.ExecuteAsync(new CommandDefinition(LockSql, commandTimeout: 0, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                try
+                {
+                    await c.ExecuteAsync(new CommandDefinition(SchemaSteps.HistorySql, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                    var plan = Plan(await ReadStateAsync(c, cancellationToken).ConfigureAwait(false), targetVersion)
+                        .Where(s => addForeignKey || s.Action != SchemaAction.AddForeignKey)
+                        .ToList();
+                    if (!allowDataLoss && plan.FirstOrDefault(s => s.Warning is not null) is { } lossy)
+                    {
+                        throw new TriggerEngineException(TriggerErrorKind.Conflict, $"Refusing to downgrade: step {lossy.Version} {lossy.Warning}.");
+                    }
+
+                    var results = new List<SchemaStepResult>();
+                    foreach (var step in plan)
+                    {
+                        results.Add(await ApplyStepAsync(c, step, cancellationToken).ConfigureAwait(false));
+                    }
+
+                    return results;
+                }
+                finally
+                {
+                    // Closing the connection would release the lock too, but a pooled connection is not closed.
+                    if (c.State == System.Data.ConnectionState.Open)
+                    {
+                        await c.ExecuteAsync(UnlockSql).ConfigureAwait(false);
+                    }
+                }
+            },
+            cancellationToken);
+    }
+
+    private static async Task<SchemaStepResult> ApplyStepAsync(NpgsqlConnection connection, PlannedSchemaStep step, CancellationToken cancellationToken)
+    {
+        var watch = Stopwatch.StartNew();
+        string? detail = null;
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        // DDL on a busy table waits for its lock; a bounded wait fails clearly instead of queueing every reader behind it.
+        await connection.ExecuteAsync(new CommandDefinition("SET LOCAL lock_timeout = '30s'", transaction: transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        var version = SchemaSteps.Versions.FirstOrDefault(v => v.Version == step.Version);
+        switch (step.Action)
+        {
+            case SchemaAction.Upgrade or SchemaAction.Adopt:
+                if (step.Action == SchemaAction.Upgrade && SchemaSteps.IndexOf(step.Version) == 0)
+                {
+                    // Creating the table anew: rows left from a table dropped by hand describe nothing any more.
+                    await connection.ExecuteAsync(new CommandDefinition($"DELETE FROM {SchemaSteps.HistoryTable}", transaction: transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                }
+
+                await connection.ExecuteAsync(new CommandDefinition(version!.UpSql, transaction: transaction, commandTimeout: 0, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                await connection.ExecuteAsync(new CommandDefinition(
+                    $"INSERT INTO {SchemaSteps.HistoryTable} (version, name, adopted) VALUES (@Version, @Name, @Adopted) ON CONFLICT (version) DO NOTHING",
+                    new { version.Version, version.Name, Adopted = step.Action == SchemaAction.Adopt },
+                    transaction,
+                    cancellationToken: cancellationToken)).ConfigureAwait(false);
+                break;
+            case SchemaAction.Downgrade:
+                await connection.ExecuteAsync(new CommandDefinition(version!.DownSql!, transaction: transaction, commandTimeout: 0, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                await connection.ExecuteAsync(new CommandDefinition(
+                    $"DELETE FROM {SchemaSteps.HistoryTable} WHERE version = @Version", new { version.Version }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                break;
+            case SchemaAction.AddForeignKey:
+                var orphans = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+                    "SELECT count(*) FROM workflow_triggers t WHERE NOT EXISTS (SELECT 1 FROM workflows w WHERE w.id = t.workflow_id)",
+                    transaction: transaction,
+                    cancellationToken: cancellationToken)).ConfigureAwait(false);
+                await connection.ExecuteAsync(new CommandDefinition(SchemaSteps.ForeignKeySql(validateExisting: orphans == 0), transaction: transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                if (orphans > 0)
+                {
+                    detail = $"{orphans} existing trigger(s) name a workflow that does not exist; the key was added NOT VALID so they stay. "
+                           + $"Clean them up, then run: ALTER TABLE workflow_triggers VALIDATE CONSTRAINT {SchemaSteps.ForeignKeyName};";
+                }
+
+                break;
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return new SchemaStepResult(step.Version, step.Name, step.Action, watch.Elapsed, detail);
+    }
+
+    private static IReadOnlyList<PlannedSchemaStep> Plan(SchemaState state, string? targetVersion)
+    {
+        var target = SchemaSteps.IndexOf(targetVersion ?? SchemaSteps.LatestVersion);
+        var steps = new List<PlannedSchemaStep>();
+        var versions = SchemaSteps.Versions;
+        int current;
+        if (state.History.Count > 0)
+        {
+            current = SchemaSteps.IndexOf(state.CurrentVersion!);
+        }
+        else if (state.TableExists)
+        {
+            // A table with no history predates the module: adopt what it already is.
+            current = state.HasTargetColumn ? SchemaSteps.IndexOf("2.0.0") : SchemaSteps.IndexOf("1.0.0");
+            for (var i = 0; i <= current; i++)
+            {
+                steps.Add(new PlannedSchemaStep(versions[i].Version, versions[i].Name, SchemaAction.Adopt, null));
+            }
+        }
+        else
+        {
+            current = -1;
+        }
+
+        for (var i = current + 1; i <= target; i++)
+        {
+            steps.Add(new PlannedSchemaStep(versions[i].Version, versions[i].Name, SchemaAction.Upgrade, null));
+        }
+
+        for (var i = current; i > target; i--)
+        {
+            steps.Add(new PlannedSchemaStep(versions[i].Version, versions[i].Name, SchemaAction.Downgrade, versions[i].DownWarning));
+        }
+
+        if (state.WorkflowsExists && !state.HasForeignKey)
+        {
+            steps.Add(new PlannedSchemaStep(versions[target].Version, "Add workflows foreign key", SchemaAction.AddForeignKey, null));
+        }
+
+        return steps;
+    }
+
+    private static void CheckTarget(string? targetVersion)
+    {
+        if (targetVersion is not null && SchemaSteps.IndexOf(targetVersion) < 0)
+        {
+            throw new TriggerEngineException(
+                TriggerErrorKind.InvalidArgument,
+                $"Version '{targetVersion}' is not a schema version this module knows; the versions are {string.Join(", ", SchemaSteps.Versions.Select(v => v.Version))}.");
+        }
+    }
+
+    private sealed record SchemaState(string? CurrentVersion, IReadOnlyList<AppliedSchemaStep> History, bool TableExists, bool HasTargetColumn, bool WorkflowsExists, bool HasForeignKey);
+
+    private static async Task<SchemaState> ReadStateAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        const string probe = $"""
+            SELECT to_regclass('workflow_triggers') IS NOT NULL AS TableExists,
+                   EXISTS (SELECT 1 FROM pg_attribute
+                           WHERE attrelid = to_regclass('workflow_triggers') AND attname = 'target_node_id' AND NOT attisdropped) AS HasTargetColumn,
+                   to_regclass('workflows') IS NOT NULL AS WorkflowsExists,
+                   EXISTS (SELECT 1 FROM pg_constraint
+                           WHERE conrelid = to_regclass('workflow_triggers') AND conname = '{SchemaSteps.ForeignKeyName}') AS HasForeignKey,
+                   to_regclass('{SchemaSteps.HistoryTable}') IS NOT NULL AS HistoryExists
+            """;
+        var flags = await connection.QuerySingleAsync<(bool TableExists, bool HasTargetColumn, bool WorkflowsExists, bool HasForeignKey, bool HistoryExists)>(
+            new CommandDefinition(probe, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        IReadOnlyList<AppliedSchemaStep> history = Array.Empty<AppliedSchemaStep>();
+        if (flags.HistoryExists)
+        {
+            history = (await connection.QueryAsync<AppliedSchemaStep>(new CommandDefinition(
+                $"SELECT version AS Version, name AS Name, applied_at AS AppliedAt, applied_by AS AppliedBy, adopted AS Adopted FROM {SchemaSteps.HistoryTable}",
+                cancellationToken: cancellationToken)).ConfigureAwait(false))
+                .OrderBy(h => SchemaSteps.IndexOf(h.Version) < 0 ? int.MaxValue : SchemaSteps.IndexOf(h.Version))
+                .ToArray();
+        }
+
+        if (history.FirstOrDefault(h => SchemaSteps.IndexOf(h.Version) < 0) is { } unknown)
+        {
+            throw new TriggerEngineException(
+                TriggerErrorKind.Conflict,
+                $"The database records schema version {unknown.Version}, which this module does not know (it knows up to {SchemaSteps.LatestVersion}). Use a newer WorkflowTriggers module.");
+        }
+
+        // A history whose table was dropped by hand describes nothing: start again from the table as it is.
+        if (!flags.TableExists)
+        {
+            history = Array.Empty<AppliedSchemaStep>();
+        }
+
+        var current = history.Count > 0
+            ? history[^1].Version
+            : flags.TableExists ? (flags.HasTargetColumn ? "2.0.0" : "1.0.0") : null;
+        return new SchemaState(current, history, flags.TableExists, flags.HasTargetColumn, flags.WorkflowsExists, flags.HasForeignKey);
+    }
+}

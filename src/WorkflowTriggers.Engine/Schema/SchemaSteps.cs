@@ -1,0 +1,149 @@
+namespace WorkflowTriggers.Engine.Schema;
+
+/// <summary>
+/// A versioned step of the schema. Every statement is idempotent (IF NOT EXISTS, or guarded by a catalog look-up),
+/// so adopting a table that predates the module is the same as applying the steps to it.
+/// </summary>
+public sealed record SchemaVersionStep(string Version, string Name, string UpSql, string? DownSql, string? DownWarning);
+
+/// <summary>The schema of the design document, as two versions: before and after "Add Target Node Support".</summary>
+public static class SchemaSteps
+{
+    public const string HistoryTable = "workflow_triggers_schema_history";
+
+    public const string ForeignKeyName = "fk_workflow_triggers_workflow_id";
+
+    /// <summary>The CHECK constraints of the document, by name: "not empty" and "Database-Level Validation".</summary>
+    public static readonly IReadOnlyList<(string Name, string Check)> CheckConstraints = new[]
+    {
+        ("chk_trigger_name_not_empty", "length(trim(name)) > 0"),
+        ("chk_workflow_id_not_empty", "length(trim(workflow_id)) > 0"),
+        ("chk_source_not_empty", "length(trim(source)) > 0"),
+        ("chk_event_type_not_empty", "length(trim(event_type)) > 0"),
+        ("chk_trigger_name_valid", "length(trim(name)) BETWEEN 3 AND 255"),
+        ("chk_config_is_object", "jsonb_typeof(config) = 'object'"),
+        ("chk_event_type_format", "event_type ~ '^[a-z][a-z0-9_]*$'"),
+        ("chk_source_format", "source ~ '^[a-z][a-z0-9-]*[a-z0-9]$'"),
+    };
+
+    /// <summary>Every index the document names, with the version that introduces it.</summary>
+    public static readonly IReadOnlyList<(string Version, string Name, string Definition)> Indexes = new[]
+    {
+        ("1.0.0", "idx_workflow_triggers_workflow_id", "ON workflow_triggers(workflow_id)"),
+        ("1.0.0", "idx_workflow_triggers_source", "ON workflow_triggers(source)"),
+        ("1.0.0", "idx_workflow_triggers_event_type", "ON workflow_triggers(event_type)"),
+        ("1.0.0", "idx_workflow_triggers_active", "ON workflow_triggers(is_active) WHERE is_active = true"),
+        ("1.0.0", "idx_workflow_triggers_event_lookup", "ON workflow_triggers(source, event_type) WHERE is_active = true"),
+        ("1.0.0", "idx_active_triggers_workflow", "ON workflow_triggers(workflow_id) WHERE is_active = true"),
+        ("1.0.0", "idx_active_triggers_event", "ON workflow_triggers(source, event_type) WHERE is_active = true"),
+        ("1.0.0", "idx_trigger_config_gin", "ON workflow_triggers USING GIN (config)"),
+        ("2.0.0", "idx_workflow_triggers_target_node", "ON workflow_triggers(target_node_id)"),
+        // The document's index list makes this one partial; its Alembic migration does not. The schema section wins.
+        ("2.0.0", "idx_workflow_triggers_composite", "ON workflow_triggers(workflow_id, target_node_id) WHERE is_active = true"),
+        ("2.0.0", "idx_trigger_lookup_covering", "ON workflow_triggers(workflow_id, source, event_type) INCLUDE (target_node_id, config) WHERE is_active = true"),
+    };
+
+    private const string CreateTable = """
+        CREATE TABLE IF NOT EXISTS workflow_triggers (
+            id SERIAL PRIMARY KEY,
+            name VARCHAR(255) NOT NULL,
+            description TEXT,
+            workflow_id VARCHAR(255) NOT NULL,
+            source VARCHAR(255) NOT NULL,
+            event_type VARCHAR(255) NOT NULL,
+            config JSONB DEFAULT '{}',
+            is_active BOOLEAN DEFAULT true,
+            created_at TIMESTAMP WITH TIME ZONE DEFAULT CURRENT_TIMESTAMP,
+            updated_at TIMESTAMP WITH TIME ZONE DEFAULT CURRENT_TIMESTAMP
+        );
+        """;
+
+    private const string CreateViews = """
+        CREATE OR REPLACE VIEW trigger_metrics AS
+        SELECT
+            DATE_TRUNC('hour', created_at) as hour,
+            source,
+            event_type,
+            COUNT(*) as trigger_count,
+            COUNT(CASE WHEN is_active THEN 1 END) as active_count,
+            AVG(CASE WHEN target_node_id IS NOT NULL THEN 1 ELSE 0 END) as node_targeting_ratio
+        FROM workflow_triggers
+        GROUP BY DATE_TRUNC('hour', created_at), source, event_type;
+
+        CREATE OR REPLACE VIEW node_targeting_stats AS
+        SELECT
+            CASE
+                WHEN target_node_id IS NOT NULL THEN 'targeted'
+                ELSE 'auto_detected'
+            END as routing_type,
+            COUNT(*) as count,
+            ROUND(COUNT(*) * 100.0 / SUM(COUNT(*)) OVER (), 2) as percentage
+        FROM workflow_triggers
+        WHERE is_active = true
+        GROUP BY (target_node_id IS NOT NULL);
+        """;
+
+    public static readonly IReadOnlyList<SchemaVersionStep> Versions = new[]
+    {
+        new SchemaVersionStep(
+            "1.0.0",
+            "Create workflow_triggers",
+            CreateTable + IndexesOf("1.0.0") + ConstraintsSql(),
+            DownSql: null,
+            DownWarning: null),
+        new SchemaVersionStep(
+            "2.0.0",
+            "Add target node support",
+            "ALTER TABLE workflow_triggers ADD COLUMN IF NOT EXISTS target_node_id VARCHAR(255);\n" + IndexesOf("2.0.0") + CreateViews,
+            DownSql: """
+                DROP VIEW IF EXISTS node_targeting_stats;
+                DROP VIEW IF EXISTS trigger_metrics;
+                DROP INDEX IF EXISTS idx_trigger_lookup_covering;
+                DROP INDEX IF EXISTS idx_workflow_triggers_composite;
+                DROP INDEX IF EXISTS idx_workflow_triggers_target_node;
+                ALTER TABLE workflow_triggers DROP COLUMN IF EXISTS target_node_id;
+                """,
+            DownWarning: "drops the column target_node_id and every target node stored in it"),
+    };
+
+    public static string LatestVersion => Versions[^1].Version;
+
+    public const string HistorySql = $"""
+        CREATE TABLE IF NOT EXISTS {HistoryTable} (
+            version VARCHAR(32) PRIMARY KEY,
+            name TEXT NOT NULL,
+            applied_at TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT CURRENT_TIMESTAMP,
+            applied_by TEXT NOT NULL DEFAULT current_user,
+            adopted BOOLEAN NOT NULL DEFAULT false
+        );
+        """;
+
+    /// <summary>Adds the workflows foreign key. NOT VALID keeps existing rows (orphans are reported, not rejected).</summary>
+    public static string ForeignKeySql(bool validateExisting) =>
+        $"ALTER TABLE workflow_triggers ADD CONSTRAINT {ForeignKeyName} FOREIGN KEY (workflow_id) REFERENCES workflows(id) ON DELETE CASCADE{(validateExisting ? string.Empty : " NOT VALID")};";
+
+    internal static int IndexOf(string version)
+    {
+        for (var i = 0; i < Versions.Count; i++)
+        {
+            if (Versions[i].Version == version)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private static string IndexesOf(string version) =>
+        string.Concat(Indexes.Where(i => i.Version == version).Select(i => $"CREATE INDEX IF NOT EXISTS {i.Name} {i.Definition};\n"));
+
+    // ADD CONSTRAINT has no IF NOT EXISTS; a catalog look-up makes each one safe to run again.
+    private static string ConstraintsSql() =>
+        "DO $$\nBEGIN\n" + string.Concat(CheckConstraints.Select(c => $"""
+                IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'workflow_triggers'::regclass AND conname = '{c.Name}') THEN
+                    ALTER TABLE workflow_triggers ADD CONSTRAINT {c.Name} CHECK ({c.Check});
+                END IF;
+
+            """)) + "END\n$$;\n";
+}

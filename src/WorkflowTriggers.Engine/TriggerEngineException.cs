@@ -1,0 +1,103 @@
+using Npgsql;
+
+namespace WorkflowTriggers.Engine;
+
+/// <summary>What went wrong, in terms a caller can map to its own error categories without Npgsql types.</summary>
+public enum TriggerErrorKind
+{
+    ConnectionFailed,
+    MissingTable,
+    NotFound,
+    InvalidArgument,
+    ServerError,
+    Timeout,
+    Conflict,
+}
+
+/// <summary>
+/// Every database failure leaves the engine as this exception: the server's message, the SQLSTATE and a kind,
+/// never a driver type, so the cmdlet assembly needs no reference to Npgsql.
+/// </summary>
+public sealed class TriggerEngineException : Exception
+{
+    public TriggerEngineException(TriggerErrorKind kind, string message, string? sqlState = null, Exception? inner = null)
+        : base(message, inner)
+    {
+        Kind = kind;
+        SqlState = sqlState;
+    }
+
+    public TriggerErrorKind Kind { get; }
+
+    public string? SqlState { get; }
+
+    /// <summary>Name of the missing relation when <see cref="Kind"/> is <see cref="TriggerErrorKind.MissingTable"/>.</summary>
+    public string? TableName { get; init; }
+
+    internal static Exception Translate(Exception exception, string databaseDisplay)
+    {
+        switch (exception)
+        {
+            case TriggerEngineException or OperationCanceledException:
+                return exception;
+            case PostgresException pg when pg.SqlState == PostgresErrorCodes.UndefinedTable:
+                var table = ExtractRelation(pg.MessageText);
+                var hint = table == "workflow_triggers" ? " Run Install-TriggerSchema first." : string.Empty;
+                return new TriggerEngineException(
+                    TriggerErrorKind.MissingTable,
+                    $"The table '{table}' does not exist in {databaseDisplay}.{hint}",
+                    pg.SqlState,
+                    pg) { TableName = table };
+            case PostgresException pg when pg.SqlState == PostgresErrorCodes.UndefinedColumn && pg.MessageText.Contains("target_node_id", StringComparison.Ordinal):
+                return new TriggerEngineException(
+                    TriggerErrorKind.MissingTable,
+                    $"workflow_triggers in {databaseDisplay} has no target_node_id column: its schema is at version 1.0.0. Run Install-TriggerSchema to upgrade it to 2.0.0.",
+                    pg.SqlState,
+                    pg) { TableName = "workflow_triggers" };
+            case PostgresException pg when pg.SqlState == PostgresErrorCodes.QueryCanceled && pg.MessageText.Contains("timeout", StringComparison.OrdinalIgnoreCase):
+                return new TriggerEngineException(TriggerErrorKind.Timeout, $"The server cancelled the statement: {pg.MessageText}", pg.SqlState, pg);
+            case PostgresException pg when pg.SqlState == PostgresErrorCodes.QueryCanceled:
+                return new OperationCanceledException("The statement was cancelled.", pg);
+            case PostgresException pg when pg.SqlState == PostgresErrorCodes.CheckViolation:
+                return new TriggerEngineException(TriggerErrorKind.InvalidArgument, $"The server refused the row: {pg.MessageText} (constraint {pg.ConstraintName}).", pg.SqlState, pg);
+            case PostgresException pg when pg.SqlState == PostgresErrorCodes.ForeignKeyViolation:
+                return new TriggerEngineException(TriggerErrorKind.NotFound, $"The server refused the row: {pg.MessageText}.", pg.SqlState, pg);
+            case PostgresException pg when pg.SqlState is "28P01" or "28000" or "3D000" or "57P01" or "57P03":
+                return new TriggerEngineException(TriggerErrorKind.ConnectionFailed, $"Cannot use {databaseDisplay}: {pg.MessageText}", pg.SqlState, pg);
+            case PostgresException pg:
+                return new TriggerEngineException(TriggerErrorKind.ServerError, $"The server reported an error: {pg.MessageText} (SQLSTATE {pg.SqlState}).", pg.SqlState, pg);
+            case NpgsqlException { InnerException: TimeoutException } npgsql:
+                return new TriggerEngineException(TriggerErrorKind.Timeout, $"Timed out talking to {databaseDisplay}: {npgsql.Message}", null, npgsql);
+            case NpgsqlException npgsql:
+                return new TriggerEngineException(TriggerErrorKind.ConnectionFailed, $"Cannot reach {databaseDisplay}: {Flatten(npgsql)}", null, npgsql);
+            case TimeoutException timeout:
+                return new TriggerEngineException(TriggerErrorKind.Timeout, $"Timed out talking to {databaseDisplay}: {timeout.Message}", null, timeout);
+            case System.Net.Sockets.SocketException or IOException:
+                return new TriggerEngineException(TriggerErrorKind.ConnectionFailed, $"Cannot reach {databaseDisplay}: {exception.Message}", null, exception);
+            default:
+                return exception;
+        }
+    }
+
+    private static string Flatten(Exception exception)
+    {
+        var messages = new List<string>();
+        for (var current = exception; current is not null; current = current.InnerException)
+        {
+            if (!messages.Contains(current.Message))
+            {
+                messages.Add(current.Message);
+            }
+        }
+
+        return string.Join(" ", messages);
+    }
+
+    private static string ExtractRelation(string message)
+    {
+        // Server text: relation "workflow_triggers" does not exist
+        var start = message.IndexOf('"');
+        var end = start >= 0 ? message.IndexOf('"', start + 1) : -1;
+        return start >= 0 && end > start ? message[(start + 1)..end] : message;
+    }
+}

@@ -1,0 +1,399 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+using Dapper;
+using Npgsql;
+using WorkflowTriggers.Engine.Connections;
+
+namespace WorkflowTriggers.Engine;
+
+/// <summary>
+/// Reads and writes workflow_triggers. Every write takes a whole batch in one statement (unnest of arrays), so a
+/// pipeline of 100,000 objects costs a hundred round trips, not 100,000, and runs in one transaction per batch.
+/// </summary>
+public sealed class TriggerStore
+{
+    private readonly TriggerConnection _connection;
+    private EngineTables? _tables;
+
+    public TriggerStore(TriggerConnection connection) => _connection = connection;
+
+    public TriggerConnection Connection => _connection;
+
+    // The one select list of a trigger. {0} is the relation (the table or a CTE of written rows); the workflow's
+    // name comes from the engine's workflows table only where it exists.
+    private const string SelectWithWorkflow = """
+        SELECT t.id AS Id, t.name AS Name, t.description AS Description, t.workflow_id AS WorkflowId,
+               w.name AS WorkflowName, t.source AS Source, t.event_type AS EventType,
+               t.target_node_id AS TargetNodeId, t.config::text AS ConfigJson,
+               coalesce(t.is_active, false) AS IsActive, t.created_at AS CreatedAt, t.updated_at AS UpdatedAt
+        FROM {0} t LEFT JOIN workflows w ON w.id = t.workflow_id
+        """;
+
+    private const string SelectWithoutWorkflow = """
+        SELECT t.id AS Id, t.name AS Name, t.description AS Description, t.workflow_id AS WorkflowId,
+               NULL::text AS WorkflowName, t.source AS Source, t.event_type AS EventType,
+               t.target_node_id AS TargetNodeId, t.config::text AS ConfigJson,
+               coalesce(t.is_active, false) AS IsActive, t.created_at AS CreatedAt, t.updated_at AS UpdatedAt
+        FROM {0} t
+        """;
+
+    private static string Select(string relation, EngineTables tables) =>
+        string.Format(tables.Workflows ? SelectWithWorkflow : SelectWithoutWorkflow, relation);
+
+    /// <summary>Which of the engine's tables this database has; asked once per store.</summary>
+    public async Task<EngineTables> GetTablesAsync(CancellationToken cancellationToken) =>
+        _tables ??= await _connection.RunAsync(c => EngineTables.ProbeAsync(c, cancellationToken), cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Streams the triggers that match every given filter, in id order, one row at a time.</summary>
+    public async IAsyncEnumerable<TriggerRecord> QueryAsync(TriggerFilter filter, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var tables = await GetTablesAsync(cancellationToken).ConfigureAwait(false);
+        var sql = new StringBuilder(Select("workflow_triggers", tables)).Append("\nWHERE true");
+        // Each fragment is fixed text chosen by which filters are present; the values travel as parameters.
+        if (filter.Ids is not null) sql.Append("\n  AND t.id = ANY(@Ids)");
+        if (filter.NamePattern is not null) sql.Append("\n  AND t.name ~* @NameRegex");
+        if (filter.WorkflowId is not null) sql.Append("\n  AND t.workflow_id = @WorkflowId");
+        if (filter.Source is not null) sql.Append("\n  AND t.source = @Source");
+        if (filter.EventType is not null) sql.Append("\n  AND t.event_type = @EventType");
+        if (filter.TargetNodeId is not null) sql.Append("\n  AND t.target_node_id = @TargetNodeId");
+        // Literal true/false rather than a parameter, so the planner can match the document's partial indexes
+        // (WHERE is_active = true) also with a generic plan.
+        if (filter.IsActive == true) sql.Append("\n  AND t.is_active = true");
+        if (filter.IsActive == false) sql.Append("\n  AND t.is_active IS NOT TRUE");
+        if (filter.Untargeted) sql.Append("\n  AND t.target_node_id IS NULL");
+        sql.Append("\nORDER BY t.id");
+
+        var parameters = new
+        {
+            Ids = filter.Ids?.ToArray(),
+            NameRegex = filter.NamePattern is null ? null : WildcardTranslator.ToRegex(filter.NamePattern),
+            filter.WorkflowId,
+            filter.Source,
+            filter.EventType,
+            filter.TargetNodeId,
+        };
+
+        await using var connection = await _connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var rows = connection.QueryUnbufferedAsync<TriggerRecord>(sql.ToString(), parameters).WithCancellation(cancellationToken).ConfigureAwait(false).GetAsyncEnumerator();
+        try
+        {
+            while (true)
+            {
+                bool more;
+                try
+                {
+                    more = await rows.MoveNextAsync();
+                }
+                catch (Exception ex)
+                {
+                    throw _connection.Translate(ex);
+                }
+
+                if (!more)
+                {
+                    yield break;
+                }
+
+                yield return rows.Current;
+            }
+        }
+        finally
+        {
+            await rows.DisposeAsync();
+        }
+    }
+
+    /// <summary>Id, name and workflow of the given triggers that exist: to name them in prompts and errors.</summary>
+    public Task<Dictionary<int, TriggerKey>> DescribeAsync(IReadOnlyCollection<int> ids, CancellationToken cancellationToken) =>
+        _connection.RunAsync(c => DescribeAsync(c, null, ids, cancellationToken), cancellationToken);
+
+    private static async Task<Dictionary<int, TriggerKey>> DescribeAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, IReadOnlyCollection<int> ids, CancellationToken cancellationToken)
+    {
+        const string sql = "SELECT id AS Id, name AS Name, workflow_id AS WorkflowId FROM workflow_triggers WHERE id = ANY(@Ids)";
+        var rows = await connection.QueryAsync<TriggerKey>(new CommandDefinition(sql, new { Ids = ids.ToArray() }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return rows.ToDictionary(r => r.Id);
+    }
+
+    /// <summary>Creates the triggers in one statement. Items whose workflow does not exist are refused, the rest written.</summary>
+    public async Task<BatchResult> InsertAsync(IReadOnlyList<NewTrigger> triggers, CancellationToken cancellationToken)
+    {
+        const string sql = """
+            WITH written AS (
+                INSERT INTO workflow_triggers (name, description, workflow_id, source, event_type, target_node_id, config, is_active)
+                SELECT n.name, n.description, n.workflow_id, n.source, n.event_type, n.target_node_id,
+                       coalesce(n.config::jsonb, '{{}}'::jsonb), n.is_active
+                FROM unnest(@Names, @Descriptions, @WorkflowIds, @Sources, @EventTypes, @TargetNodeIds, @Configs, @Actives)
+                     AS n(name, description, workflow_id, source, event_type, target_node_id, config, is_active)
+                RETURNING *
+            )
+            {0}
+            ORDER BY t.id
+            """;
+
+        var result = new BatchResult();
+        if (triggers.Count == 0)
+        {
+            return result;
+        }
+
+        var tables = await GetTablesAsync(cancellationToken).ConfigureAwait(false);
+        return await _connection.InTransactionAsync(
+            async (connection, transaction) =>
+            {
+                var missing = await MissingWorkflowsAsync(connection, transaction, tables, triggers.Select(t => t.WorkflowId), cancellationToken).ConfigureAwait(false);
+                var accepted = new List<NewTrigger>(triggers.Count);
+                for (var i = 0; i < triggers.Count; i++)
+                {
+                    if (missing.Contains(triggers[i].WorkflowId))
+                    {
+                        result.Rejected.Add(WorkflowNotFound(i, triggers[i].WorkflowId));
+                    }
+                    else
+                    {
+                        accepted.Add(triggers[i]);
+                    }
+                }
+
+                if (accepted.Count == 0)
+                {
+                    return result;
+                }
+
+                var parameters = new
+                {
+                    Names = accepted.Select(t => Validation.TriggerRules.NormalizeName(t.Name)).ToArray(),
+                    Descriptions = accepted.Select(t => t.Description).ToArray(),
+                    WorkflowIds = accepted.Select(t => t.WorkflowId).ToArray(),
+                    Sources = accepted.Select(t => t.Source).ToArray(),
+                    EventTypes = accepted.Select(t => t.EventType).ToArray(),
+                    TargetNodeIds = accepted.Select(t => t.TargetNodeId).ToArray(),
+                    Configs = accepted.Select(t => t.ConfigJson).ToArray(),
+                    Actives = accepted.Select(t => t.IsActive).ToArray(),
+                };
+                var rows = await connection.QueryAsync<TriggerRecord>(new CommandDefinition(
+                    string.Format(sql, Select("written", tables)), parameters, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                result.Written.AddRange(rows);
+                return result;
+            },
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Applies the changes in one statement; each change sets only the fields it gives.</summary>
+    public async Task<BatchResult> UpdateAsync(IReadOnlyList<TriggerChange> changes, CancellationToken cancellationToken)
+    {
+        const string sql = """
+            WITH changes AS (
+                SELECT * FROM unnest(@Ids, @Names, @WorkflowIds, @Sources, @EventTypes, @Configs, @SetDescriptions, @Descriptions)
+                    AS c(id, name, workflow_id, source, event_type, config, set_description, description)
+            ), written AS (
+                UPDATE workflow_triggers t SET
+                    name = coalesce(c.name, t.name),
+                    workflow_id = coalesce(c.workflow_id, t.workflow_id),
+                    source = coalesce(c.source, t.source),
+                    event_type = coalesce(c.event_type, t.event_type),
+                    config = coalesce(c.config::jsonb, t.config),
+                    description = CASE WHEN c.set_description THEN c.description ELSE t.description END,
+                    updated_at = CURRENT_TIMESTAMP
+                FROM changes c
+                WHERE t.id = c.id
+                RETURNING t.*
+            )
+            {0}
+            """;
+
+        var result = new BatchResult();
+        if (changes.Count == 0)
+        {
+            return result;
+        }
+
+        var tables = await GetTablesAsync(cancellationToken).ConfigureAwait(false);
+        return await _connection.InTransactionAsync(
+            async (connection, transaction) =>
+            {
+                var missing = await MissingWorkflowsAsync(connection, transaction, tables, changes.Select(c => c.WorkflowId).OfType<string>(), cancellationToken).ConfigureAwait(false);
+                var accepted = new List<(int Index, TriggerChange Change)>();
+                for (var i = 0; i < changes.Count; i++)
+                {
+                    if (changes[i].WorkflowId is { } workflowId && missing.Contains(workflowId))
+                    {
+                        result.Rejected.Add(WorkflowNotFound(i, workflowId));
+                    }
+                    else
+                    {
+                        accepted.Add((i, changes[i]));
+                    }
+                }
+
+                var parameters = new
+                {
+                    Ids = accepted.Select(a => a.Change.Id).ToArray(),
+                    Names = accepted.Select(a => a.Change.Name is null ? null : Validation.TriggerRules.NormalizeName(a.Change.Name)).ToArray(),
+                    WorkflowIds = accepted.Select(a => a.Change.WorkflowId).ToArray(),
+                    Sources = accepted.Select(a => a.Change.Source).ToArray(),
+                    EventTypes = accepted.Select(a => a.Change.EventType).ToArray(),
+                    Configs = accepted.Select(a => a.Change.ConfigJson).ToArray(),
+                    SetDescriptions = accepted.Select(a => a.Change.SetDescription).ToArray(),
+                    Descriptions = accepted.Select(a => a.Change.Description).ToArray(),
+                };
+                var rows = await connection.QueryAsync<TriggerRecord>(new CommandDefinition(
+                    string.Format(sql, Select("written", tables)), parameters, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                CollectInInputOrder(result, rows, accepted.Select(a => (a.Index, a.Change.Id)));
+                return result;
+            },
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Sets (or, with a null node, clears) target_node_id. Unless <paramref name="force"/>, and where the engine's
+    /// workflow_nodes table exists, a node that is not in the trigger's workflow is refused for that trigger.
+    /// </summary>
+    public async Task<BatchResult> SetTargetNodeAsync(IReadOnlyList<(int Id, string? NodeId)> requests, bool force, CancellationToken cancellationToken)
+    {
+        const string sql = """
+            WITH requested AS (
+                SELECT * FROM unnest(@Ids, @NodeIds) AS r(id, node_id)
+            ), written AS (
+                UPDATE workflow_triggers t SET target_node_id = r.node_id, updated_at = CURRENT_TIMESTAMP
+                FROM requested r
+                WHERE t.id = r.id {1}
+                RETURNING t.*
+            )
+            {0}
+            """;
+        const string nodeInWorkflow = """
+            AND (r.node_id IS NULL OR EXISTS (
+                    SELECT 1 FROM workflow_nodes n WHERE n.workflow_id = t.workflow_id AND n.node_id = r.node_id))
+            """;
+
+        var result = new BatchResult();
+        if (requests.Count == 0)
+        {
+            return result;
+        }
+
+        var tables = await GetTablesAsync(cancellationToken).ConfigureAwait(false);
+        var checkNodes = !force && tables.WorkflowNodes;
+        return await _connection.InTransactionAsync(
+            async (connection, transaction) =>
+            {
+                var keys = await DescribeAsync(connection, transaction, requests.Select(r => r.Id).ToArray(), cancellationToken).ConfigureAwait(false);
+                var parameters = new
+                {
+                    Ids = requests.Select(r => r.Id).ToArray(),
+                    NodeIds = requests.Select(r => r.NodeId).ToArray(),
+                };
+                var rows = await connection.QueryAsync<TriggerRecord>(new CommandDefinition(
+                    string.Format(sql, Select("written", tables), checkNodes ? nodeInWorkflow : string.Empty),
+                    parameters,
+                    transaction,
+                    cancellationToken: cancellationToken)).ConfigureAwait(false);
+                var written = rows.ToDictionary(r => r.Id);
+                for (var i = 0; i < requests.Count; i++)
+                {
+                    var (id, nodeId) = requests[i];
+                    if (written.TryGetValue(id, out var row))
+                    {
+                        result.Written.Add(row);
+                    }
+                    else if (keys.TryGetValue(id, out var key))
+                    {
+                        result.Rejected.Add(new RejectedTrigger(
+                            i,
+                            TriggerRejection.NodeNotInWorkflow,
+                            $"Node '{nodeId}' is not a node of workflow '{key.WorkflowId}' (table workflow_nodes), so {key} was not changed. Use -Force to set it anyway.",
+                            nodeId));
+                    }
+                    else
+                    {
+                        result.Rejected.Add(NotFound(i, id));
+                    }
+                }
+
+                return result;
+            },
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Activates or deactivates the triggers in one statement.</summary>
+    public Task<BatchResult> SetActiveAsync(IReadOnlyList<int> ids, bool active, CancellationToken cancellationToken)
+    {
+        const string sql = """
+            WITH written AS (
+                UPDATE workflow_triggers t SET is_active = @Active, updated_at = CURRENT_TIMESTAMP
+                WHERE t.id = ANY(@Ids)
+                RETURNING t.*
+            )
+            {0}
+            """;
+        return WriteByIdAsync(sql, ids, new { Ids = ids.ToArray(), Active = active }, cancellationToken);
+    }
+
+    /// <summary>Deletes the triggers in one statement and returns the rows as they were.</summary>
+    public Task<BatchResult> DeleteAsync(IReadOnlyList<int> ids, CancellationToken cancellationToken)
+    {
+        const string sql = """
+            WITH written AS (
+                DELETE FROM workflow_triggers t WHERE t.id = ANY(@Ids) RETURNING t.*
+            )
+            {0}
+            """;
+        return WriteByIdAsync(sql, ids, new { Ids = ids.ToArray() }, cancellationToken);
+    }
+
+    private async Task<BatchResult> WriteByIdAsync(string sql, IReadOnlyList<int> ids, object parameters, CancellationToken cancellationToken)
+    {
+        var result = new BatchResult();
+        if (ids.Count == 0)
+        {
+            return result;
+        }
+
+        var tables = await GetTablesAsync(cancellationToken).ConfigureAwait(false);
+        var rows = await _connection.RunAsync(
+            c => c.QueryAsync<TriggerRecord>(new CommandDefinition(string.Format(sql, Select("written", tables)), parameters, cancellationToken: cancellationToken)),
+            cancellationToken).ConfigureAwait(false);
+        CollectInInputOrder(result, rows, ids.Select((id, index) => (index, id)));
+        return result;
+    }
+
+    private static void CollectInInputOrder(BatchResult result, IEnumerable<TriggerRecord> rows, IEnumerable<(int Index, int Id)> requested)
+    {
+        var written = rows.ToDictionary(r => r.Id);
+        var reported = new HashSet<int>();
+        foreach (var (index, id) in requested)
+        {
+            if (written.TryGetValue(id, out var row))
+            {
+                // A repeated id is one row; report it once.
+                if (reported.Add(id))
+                {
+                    result.Written.Add(row);
+                }
+            }
+            else
+            {
+                result.Rejected.Add(NotFound(index, id));
+            }
+        }
+    }
+
+    private static async Task<HashSet<string>> MissingWorkflowsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, EngineTables tables, IEnumerable<string> workflowIds, CancellationToken cancellationToken)
+    {
+        var wanted = workflowIds.Distinct(StringComparer.Ordinal).ToArray();
+        if (!tables.Workflows || wanted.Length == 0)
+        {
+            return new HashSet<string>();
+        }
+
+        var found = await connection.QueryAsync<string>(new CommandDefinition(
+            "SELECT id FROM workflows WHERE id = ANY(@Ids)", new { Ids = wanted }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return wanted.Except(found, StringComparer.Ordinal).ToHashSet(StringComparer.Ordinal);
+    }
+
+    private static RejectedTrigger NotFound(int index, int id) =>
+        new(index, TriggerRejection.NotFound, $"No workflow trigger has id {id}.", id);
+
+    private static RejectedTrigger WorkflowNotFound(int index, string workflowId) =>
+        new(index, TriggerRejection.WorkflowNotFound, $"Workflow '{workflowId}' does not exist (table workflows).", workflowId);
+}

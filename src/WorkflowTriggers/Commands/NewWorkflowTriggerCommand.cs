@@ -1,0 +1,133 @@
+using System.Management.Automation;
+using WorkflowTriggers.Engine;
+using WorkflowTriggers.Engine.Validation;
+
+namespace WorkflowTriggers.Commands;
+
+/// <summary>Creates triggers; piped objects are validated one by one and written in batches.</summary>
+[Cmdlet(VerbsCommon.New, "WorkflowTrigger", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[OutputType(typeof(WorkflowTrigger))]
+public sealed class NewWorkflowTriggerCommand : TriggerBatchCmdletBase<NewTrigger>
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [AllowEmptyString]
+    public string Name { get; set; } = string.Empty;
+
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [AllowEmptyString]
+    public string WorkflowId { get; set; } = string.Empty;
+
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [AllowEmptyString]
+    public string Source { get; set; } = string.Empty;
+
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [AllowEmptyString]
+    public string EventType { get; set; } = string.Empty;
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? Description { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? TargetNodeId { get; set; }
+
+    /// <summary>A hashtable, a PSCustomObject or JSON text of an object.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public object? Config { get; set; }
+
+    /// <summary>Create the trigger switched off.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public SwitchParameter Inactive { get; set; }
+
+    /// <summary>
+    /// Binds the IsActive column of exported triggers (Import-Csv, ConvertFrom-Json, another database), so a copy
+    /// keeps its state; takes true/false as booleans or text.
+    /// </summary>
+    [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
+    public object? IsActive { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var active = !Inactive.IsPresent;
+        if (IsActive is not null && !TryReadBool(IsActive, out active))
+        {
+            WriteViolation(new RuleViolation("IsActive", IsActive, "InvalidIsActive", $"IsActive must be true or false; '{IsActive}' is neither."));
+            return;
+        }
+
+        string? config;
+        try
+        {
+            config = ConfigConverter.ToJson(Config);
+        }
+        catch (ArgumentException ex)
+        {
+            WriteViolation(new RuleViolation("Config", Config, "InvalidConfig", ex.Message));
+            return;
+        }
+
+        var trigger = new NewTrigger(
+            Name,
+            WorkflowId,
+            Source,
+            EventType,
+            string.IsNullOrEmpty(Description) ? null : Description,
+            string.IsNullOrEmpty(TargetNodeId) ? null : TargetNodeId,
+            config,
+            active);
+        var violations = TriggerRules.CheckNew(trigger);
+        if (violations.Count > 0)
+        {
+            foreach (var violation in violations)
+            {
+                WriteViolation(violation);
+            }
+
+            return;
+        }
+
+        if (ShouldProcess($"trigger '{TriggerRules.NormalizeName(Name)}' (workflow {WorkflowId}, {Source}/{EventType})", "Create"))
+        {
+            Enqueue(trigger);
+        }
+    }
+
+    protected override void ProcessBatch(IReadOnlyList<NewTrigger> batch)
+    {
+        var result = Await(ct => Store.InsertAsync(batch, ct));
+        foreach (var rejected in result.Rejected)
+        {
+            WriteRejection(rejected);
+        }
+
+        foreach (var row in result.Written)
+        {
+            WriteObject(WorkflowTrigger.From(row));
+        }
+    }
+
+    private static bool TryReadBool(object value, out bool result)
+    {
+        switch (value is PSObject ps ? ps.BaseObject : value)
+        {
+            case bool b:
+                result = b;
+                return true;
+            case SwitchParameter s:
+                result = s.IsPresent;
+                return true;
+            case string text when bool.TryParse(text.Trim(), out var parsed):
+                result = parsed;
+                return true;
+            case string text when text.Trim() is "1" or "0":
+                result = text.Trim() == "1";
+                return true;
+            case int i when i is 0 or 1:
+                result = i == 1;
+                return true;
+            default:
+                result = true;
+                return false;
+        }
+    }
+}

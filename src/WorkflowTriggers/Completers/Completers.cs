@@ -1,0 +1,29 @@
+using System.Collections;
+using System.Management.Automation;
+using System.Management.Automation.Language;
+using WorkflowTriggers.Engine.Connections;
+using WorkflowTriggers.Engine.Schema;
+
+namespace WorkflowTriggers.Completers;
+
+/// <summary>Completes from a fixed list of words, case-insensitively by prefix.</summary>
+public abstract class WordCompleter : IArgumentCompleter
+{
+    protected abstract IEnumerable<string> Words { get; }
+
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters) =>
+        Words.Where(w => w.StartsWith(wordToComplete.Trim('\'', '"'), StringComparison.OrdinalIgnoreCase))
+             .Select(w => new CompletionResult(w, w, CompletionResultType.ParameterValue, w));
+}
+
+/// <summary>The SSL modes Npgsql accepts.</summary>
+public sealed class SslModeCompleter : WordCompleter
+{
+    protected override IEnumerable<string> Words => ConnectionSettings.SslModeNames;
+}
+
+/// <summary>The schema versions this module knows.</summary>
+public sealed class SchemaVersionCompleter : WordCompleter
+{
+    protected override IEnumerable<string> Words => SchemaSteps.Versions.Select(v => v.Version);
+}

@@ -1,0 +1,43 @@
+using WorkflowTriggers.Engine;
+
+namespace WorkflowTriggers;
+
+/// <summary>A workflow trigger as the cmdlets return it; Config is an object to dot into.</summary>
+public sealed class WorkflowTrigger
+{
+    public int Id { get; init; }
+    public string Name { get; init; } = string.Empty;
+    public string? Description { get; init; }
+    public string WorkflowId { get; init; } = string.Empty;
+
+    /// <summary>From the engine's workflows table where it exists; empty otherwise.</summary>
+    public string WorkflowName { get; init; } = string.Empty;
+    public string Source { get; init; } = string.Empty;
+    public string EventType { get; init; } = string.Empty;
+    public string? TargetNodeId { get; init; }
+    public object? Config { get; init; }
+    public bool IsActive { get; init; }
+    public DateTime CreatedAt { get; init; }
+    public DateTime UpdatedAt { get; init; }
+
+    /// <summary>'targeted' when a target node is set, else 'auto_detected', as the node_targeting_stats view names them.</summary>
+    public string RoutingType => TargetNodeId is null ? "auto_detected" : "targeted";
+
+    public override string ToString() => $"{Id}: {Name}";
+
+    internal static WorkflowTrigger From(TriggerRecord record) => new()
+    {
+        Id = record.Id,
+        Name = record.Name,
+        Description = record.Description,
+        WorkflowId = record.WorkflowId,
+        WorkflowName = record.WorkflowName ?? string.Empty,
+        Source = record.Source,
+        EventType = record.EventType,
+        TargetNodeId = record.TargetNodeId,
+        Config = ConfigConverter.FromJson(record.ConfigJson),
+        IsActive = record.IsActive,
+        CreatedAt = record.CreatedAt,
+        UpdatedAt = record.UpdatedAt,
+    };
+}

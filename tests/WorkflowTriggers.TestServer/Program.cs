@@ -1,0 +1,43 @@
+using WorkflowTriggers.TestServer;
+
+// start --owner-pid N           starts a server that lives until owner N ends or 'stop' is called; prints
+//                               CONNECTION=<admin connection string> and STOP=<state for stop>
+// stop --state S                removes a server started by 'start'
+// create-database --connection C   prints the connection string of a new, empty database on C's server
+// drop-database --connection C     drops the database C names
+// sql --connection C               runs the SQL read from standard input on C
+try
+{
+    var command = args.FirstOrDefault();
+    string Option(string name) =>
+        args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() ?? throw new ArgumentException($"{command}: missing {name} <value>");
+
+    switch (command)
+    {
+        case "start":
+            var server = await ThrowawayPostgres.StartAsync(int.Parse(Option("--owner-pid")), message => Console.Error.WriteLine(message));
+            Console.WriteLine($"CONNECTION={server.AdminConnectionString}");
+            Console.WriteLine($"STOP={server.StopState}");
+            return 0;
+        case "stop":
+            await ThrowawayPostgres.StopAsync(Option("--state"));
+            return 0;
+        case "create-database":
+            Console.WriteLine(await ThrowawayPostgres.CreateDatabaseAsync(Option("--connection")));
+            return 0;
+        case "drop-database":
+            await ThrowawayPostgres.DropDatabaseAsync(Option("--connection"));
+            return 0;
+        case "sql":
+            await ThrowawayPostgres.ExecuteAsync(Option("--connection"), await Console.In.ReadToEndAsync());
+            return 0;
+        default:
+            Console.Error.WriteLine("usage: start --owner-pid N | stop --state S | create-database --connection C | drop-database --connection C");
+            return 2;
+    }
+}
+catch (Exception ex)
+{
+    Console.Error.WriteLine($"test server: {ex.Message}");
+    return 1;
+}
