@@ -79,6 +79,8 @@ public sealed class TriggerStore
         {
             while (true)
             {
+                // Rows already in the driver's buffer do not look at the token; this makes Ctrl+C prompt.
+                cancellationToken.ThrowIfCancellationRequested();
                 bool more;
                 try
                 {
