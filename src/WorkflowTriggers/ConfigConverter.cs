@@ -26,7 +26,8 @@ internal static class ConfigConverter
 
         if (unwrapped is string text)
         {
-            return text;
+            // An empty cell (Import-Csv of an optional Config column) means no config, not broken JSON.
+            return string.IsNullOrWhiteSpace(text) ? null : text;
         }
 
         using var stream = new MemoryStream();

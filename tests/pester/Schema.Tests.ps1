@@ -1,0 +1,63 @@
+BeforeAll {
+    Import-Module $env:WT_MODULE_PATH -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+}
+
+Describe 'Install-TriggerSchema and Get-TriggerSchema' {
+    BeforeEach { $script:db = New-TestDatabase; Connect-TriggerDatabase -ConnectionString $script:db }
+    AfterEach { Disconnect-TriggerDatabase; Remove-TestDatabase $script:db }
+
+    It 'reports an empty database, and -WhatIf lists the steps and writes nothing' {
+        $before = Get-TriggerSchema
+        $before.CurrentVersion | Should -BeNullOrEmpty
+        $before.LatestVersion | Should -Be '2.0.0'
+        @($before.PendingSteps).Count | Should -Be 2
+
+        ($before.PendingSteps | ForEach-Object ToString) | Should -Be @("Upgrade 1.0.0 'Create workflow_triggers'", "Upgrade 2.0.0 'Add target node support'")
+
+        Install-TriggerSchema -WhatIf | Should -BeNullOrEmpty
+        (Get-TriggerSchema).CurrentVersion | Should -BeNullOrEmpty
+    }
+
+    It 'installs the latest version, and a second run is a no-op' {
+        $steps = Install-TriggerSchema
+        $steps.Version | Should -Be @('1.0.0', '2.0.0')
+        Install-TriggerSchema | Should -BeNullOrEmpty
+        $status = Get-TriggerSchema
+        $status.CurrentVersion | Should -Be '2.0.0'
+        $status.IsCurrent | Should -BeTrue
+        @($status.AppliedSteps).Count | Should -Be 2
+    }
+
+    It 'adds the workflows foreign key when run again after workflows appears' {
+        Install-TriggerSchema | Out-Null
+        (Get-TriggerSchema).HasWorkflowForeignKey | Should -BeFalse
+        Add-EngineTables $script:db
+        (Install-TriggerSchema).Action | Should -Be 'AddForeignKey'
+        (Get-TriggerSchema).HasWorkflowForeignKey | Should -BeTrue
+    }
+
+    It 'refuses a downgrade that loses target nodes without -Force, saying how many, and honours -WhatIf' {
+        Install-TriggerSchema | Out-Null
+        1..3 | ForEach-Object { New-WorkflowTrigger -Name "Routed $_" -WorkflowId wf_1 -Source webhook-event-source -EventType webhook_received -TargetNodeId node_a } | Out-Null
+        { Install-TriggerSchema -Version 1.0.0 -ErrorAction Stop } | Should -Throw -ExpectedMessage '*3 trigger(s) have a target node*' -ErrorId 'DowngradeLosesData,WorkflowTriggers.Commands.InstallTriggerSchemaCommand'
+        Install-TriggerSchema -Version 1.0.0 -Force -WhatIf | Out-Null
+        (Get-TriggerSchema).CurrentVersion | Should -Be '2.0.0'
+        @(Get-WorkflowTrigger -TargetNodeId node_a).Count | Should -Be 3
+
+        (Install-TriggerSchema -Version 1.0.0 -Force -Confirm:$false).Action | Should -Be 'Downgrade'
+        (Get-TriggerSchema).CurrentVersion | Should -Be '1.0.0'
+        { Get-WorkflowTrigger -ErrorAction Stop } | Should -Throw -ExpectedMessage '*1.0.0*Install-TriggerSchema*'
+        Install-TriggerSchema | Out-Null
+        @(Get-WorkflowTrigger).Count | Should -Be 3
+    }
+
+    It 'two sessions installing at once leave one consistent schema' {
+        $jobs = 1..3 | ForEach-Object {
+            Start-ThreadJob -ScriptBlock { param($m, $cs) Import-Module $m; Install-TriggerSchema -ConnectionString $cs } -ArgumentList $env:WT_MODULE_PATH, $script:db
+        }
+        $results = $jobs | Receive-Job -Wait -AutoRemoveJob
+        @($results).Count | Should -Be 2
+        (Get-TriggerSchema).CurrentVersion | Should -Be '2.0.0'
+    }
+}

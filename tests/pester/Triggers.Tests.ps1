@@ -1,0 +1,233 @@
+BeforeAll {
+    Import-Module $env:WT_MODULE_PATH -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $script:db = New-TestDatabase
+    Connect-TriggerDatabase -ConnectionString $script:db
+    Install-TriggerSchema | Out-Null
+
+    function New-Sample([string] $Name = 'Invoice PDFs', [hashtable] $Extra = @{}) {
+        $parameters = @{ Name = $Name; WorkflowId = 'wf_bd11290f923b'; Source = 'pdf-monitor-event-source'; EventType = 'pdf_file_added' }
+        foreach ($key in $Extra.Keys) { $parameters[$key] = $Extra[$key] }
+        New-WorkflowTrigger @parameters
+    }
+    function Get-Count { @(Get-WorkflowTrigger).Count }
+}
+
+AfterAll {
+    Disconnect-TriggerDatabase
+    Remove-TestDatabase $script:db
+}
+
+Describe 'New-WorkflowTrigger' {
+    It 'creates a trigger with a config that round-trips objects, arrays, numbers, booleans, null and unicode' {
+        $config = @{ monitor_path = '/data/inbox'; recursive = $true; file_extensions = @('.pdf', '.PDF'); min_size_kb = 10; ratio = 0.25; nested = @{ none = $null; deeper = @{ emoji = 'Grüße 😀' } } }
+        $created = New-Sample -Extra @{ Config = $config; TargetNodeId = 'pdf_input_validator'; Description = 'From the inbox' }
+        $created.Id | Should -BeGreaterThan 0
+        $created.RoutingType | Should -Be 'targeted'
+        $read = Get-WorkflowTrigger -Id $created.Id
+        $read.Config.monitor_path | Should -Be '/data/inbox'
+        $read.Config.recursive | Should -BeTrue
+        $read.Config.file_extensions | Should -Be @('.pdf', '.PDF')
+        $read.Config.min_size_kb | Should -Be 10
+        $read.Config.ratio | Should -Be 0.25
+        $read.Config.nested.none | Should -BeNullOrEmpty
+        $read.Config.nested.deeper.emoji | Should -Be 'Grüße 😀'
+        # Set the same config back from the object: nothing may change.
+        $again = Set-WorkflowTrigger -Id $read.Id -Config $read.Config -PassThru
+        ($again.Config | ConvertTo-Json -Depth 10 -Compress) | Should -Be ($read.Config | ConvertTo-Json -Depth 10 -Compress)
+    }
+
+    It 'accepts JSON text and PSCustomObject config, and triggers from Import-Csv and ConvertFrom-Json' {
+        $csv = Join-Path $TestDrive 'triggers.csv'
+        @(
+            [pscustomobject]@{ Name = 'CSV one'; WorkflowId = 'wf_csv'; Source = 'webhook-event-source'; EventType = 'webhook_received'; Config = '{"filename_pattern": "^invoice_.*\\.pdf$", "min_size_kb": 10}' }
+            [pscustomobject]@{ Name = 'CSV two'; WorkflowId = 'wf_csv'; Source = 'webhook-event-source'; EventType = 'webhook_received'; Config = '' }
+        ) | Export-Csv -Path $csv
+        $created = Import-Csv $csv | New-WorkflowTrigger
+        $created.Name | Should -Be @('CSV one', 'CSV two')
+        $created[0].Config.filename_pattern | Should -Be '^invoice_.*\.pdf$'
+
+        $json = '[{"Name":"JSON one","WorkflowId":"wf_json","Source":"scheduler-event-source","EventType":"cron_trigger","Config":{"schedule":"0 * * * *"},"IsActive":false}]'
+        $fromJson = $json | ConvertFrom-Json | New-WorkflowTrigger
+        $fromJson.Config.schedule | Should -Be '0 * * * *'
+        $fromJson.IsActive | Should -BeFalse
+    }
+
+    It 'batches a large pipeline: 2,500 objects in, 2,500 triggers out, in order' {
+        $before = Get-Count
+        $created = 1..2500 | ForEach-Object { [pscustomobject]@{ Name = "Bulk $_"; WorkflowId = 'wf_bulk'; Source = 'search-api-source'; EventType = 'webhook_received' } } | New-WorkflowTrigger
+        $created.Count | Should -Be 2500
+        $created[0].Name | Should -Be 'Bulk 1'
+        $created[-1].Name | Should -Be 'Bulk 2500'
+        (Get-Count) | Should -Be ($before + 2500)
+    }
+
+    It 'refuses <Field> = <Value> with an InvalidArgument error <ErrorId>, naming the field, and writes nothing' -ForEach @(
+        @{ Field = 'Name'; Value = 'ab'; ErrorId = 'InvalidTriggerName' }
+        @{ Field = 'Name'; Value = '   '; ErrorId = 'InvalidTriggerName' }
+        @{ Field = 'WorkflowId'; Value = '  '; ErrorId = 'InvalidWorkflowId' }
+        @{ Field = 'Source'; Value = 'Bad_Source'; ErrorId = 'InvalidSource' }
+        @{ Field = 'Source'; Value = 'ends-with-'; ErrorId = 'InvalidSource' }
+        @{ Field = 'EventType'; Value = 'File-Added'; ErrorId = 'InvalidEventType' }
+        @{ Field = 'TargetNodeId'; Value = 'node with spaces'; ErrorId = 'InvalidTargetNodeId' }
+        @{ Field = 'Config'; Value = '[1, 2]'; ErrorId = 'InvalidConfig' }
+        @{ Field = 'Config'; Value = '42'; ErrorId = 'InvalidConfig' }
+        @{ Field = 'Config'; Value = '{broken'; ErrorId = 'InvalidConfig' }
+        @{ Field = 'Source'; Value = ('a' * 256); ErrorId = 'InvalidSource' }
+    ) {
+        $before = Get-Count
+        $parameters = @{ Name = 'Valid name'; WorkflowId = 'wf_bd11290f923b'; Source = 'pdf-monitor-event-source'; EventType = 'pdf_file_added' }
+        $parameters[$Field] = $Value
+        $result = New-WorkflowTrigger @parameters -ErrorVariable problems -ErrorAction SilentlyContinue
+        $result | Should -BeNullOrEmpty
+        $problems.Count | Should -Be 1
+        $problems[0].FullyQualifiedErrorId | Should -Be "$ErrorId,WorkflowTriggers.Commands.NewWorkflowTriggerCommand"
+        $problems[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $problems[0].TargetObject | Should -Be $Value
+        $problems[0].Exception.Message | Should -Match $Field
+        (Get-Count) | Should -Be $before
+    }
+
+    It 'writes the valid items of a piped batch and reports each bad one' {
+        $before = Get-Count
+        $items = @(
+            [pscustomobject]@{ Name = 'Good one'; WorkflowId = 'wf_mix'; Source = 'webhook-event-source'; EventType = 'webhook_received' }
+            [pscustomobject]@{ Name = 'Bad'; WorkflowId = 'wf_mix'; Source = 'BAD'; EventType = 'webhook_received' }
+            [pscustomobject]@{ Name = 'Good two'; WorkflowId = 'wf_mix'; Source = 'webhook-event-source'; EventType = 'webhook_received' }
+        )
+        $created = $items | New-WorkflowTrigger -ErrorVariable problems -ErrorAction SilentlyContinue
+        $created.Name | Should -Be @('Good one', 'Good two')
+        $problems.Count | Should -Be 1
+        (Get-Count) | Should -Be ($before + 2)
+    }
+
+    It 'stores and returns SQL-looking text verbatim' {
+        $hostile = "x'); DROP TABLE workflow_triggers;--"
+        $created = New-Sample -Name $hostile -Extra @{ Description = $hostile }
+        (Get-WorkflowTrigger -Id $created.Id).Name | Should -Be $hostile
+        (Get-WorkflowTrigger -Name $hostile).Description | Should -Be $hostile
+    }
+
+    It 'writes nothing under -WhatIf' {
+        $before = Get-Count
+        New-Sample -Name 'Only imagined' -Extra @{ WhatIf = $true }
+        (Get-Count) | Should -Be $before
+    }
+}
+
+Describe 'Get-WorkflowTrigger' {
+    BeforeAll {
+        $script:a = New-Sample -Name 'Filter alpha' -Extra @{ WorkflowId = 'wf_filter'; TargetNodeId = 'node_f' }
+        $script:b = New-Sample -Name 'Filter beta' -Extra @{ WorkflowId = 'wf_filter'; Inactive = $true }
+    }
+
+    It 'combines filters' {
+        (Get-WorkflowTrigger -WorkflowId wf_filter).Count | Should -Be 2
+        (Get-WorkflowTrigger -WorkflowId wf_filter -IsActive $true).Name | Should -Be 'Filter alpha'
+        (Get-WorkflowTrigger -WorkflowId wf_filter -IsActive $false).Name | Should -Be 'Filter beta'
+        (Get-WorkflowTrigger -WorkflowId wf_filter -Untargeted).Name | Should -Be 'Filter beta'
+        (Get-WorkflowTrigger -TargetNodeId node_f).Name | Should -Be 'Filter alpha'
+        (Get-WorkflowTrigger -Name 'FILTER *' -Source pdf-monitor-event-source -EventType pdf_file_added).Count | Should -Be 2
+    }
+
+    It 'takes ids from the pipeline and reports a missing id as ObjectNotFound' {
+        $found = $script:a, [pscustomobject]@{ Id = 987654 } | Get-WorkflowTrigger -ErrorVariable problems -ErrorAction SilentlyContinue
+        $found.Id | Should -Be $script:a.Id
+        $problems[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $problems[0].TargetObject | Should -Be 987654
+        $problems[0].Exception.Message | Should -Match '987654'
+    }
+
+    It 'stops the query when the consumer has enough' {
+        (Get-WorkflowTrigger | Select-Object -First 3).Count | Should -Be 3
+    }
+
+    It 'uses the default table view' {
+        $text = Get-WorkflowTrigger -Id $script:a.Id | Out-String -Width 200
+        $text | Should -Match 'Id\s+Name\s+Source\s+EventType\s+WorkflowId\s+TargetNodeId\s+IsActive'
+    }
+}
+
+Describe 'Set-WorkflowTrigger, Enable/Disable-WorkflowTrigger, Remove-WorkflowTrigger' {
+    It 'changes only the given fields and sets updated_at' {
+        $t = New-Sample -Name 'To change' -Extra @{ Description = 'keep'; Config = @{ a = 1 } }
+        Start-Sleep -Milliseconds 20
+        $changed = Set-WorkflowTrigger -Id $t.Id -EventType pdf_file_modified -PassThru
+        $changed.EventType | Should -Be 'pdf_file_modified'
+        $changed.Description | Should -Be 'keep'
+        $changed.Config.a | Should -Be 1
+        $changed.UpdatedAt | Should -BeGreaterThan $t.UpdatedAt
+    }
+
+    It 'refuses a bad value and a missing id per item, and -WhatIf writes nothing' {
+        $t = New-Sample -Name 'Guarded'
+        Set-WorkflowTrigger -Id $t.Id -Source 'NOPE' -ErrorVariable problems -ErrorAction SilentlyContinue
+        $problems[0].FullyQualifiedErrorId | Should -BeLike 'InvalidSource,*'
+        Set-WorkflowTrigger -Id 876543 -Name 'Nobody here' -ErrorVariable missing -ErrorAction SilentlyContinue
+        $missing[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        Set-WorkflowTrigger -Id $t.Id -Name 'Renamed' -WhatIf
+        (Get-WorkflowTrigger -Id $t.Id).Name | Should -Be 'Guarded'
+    }
+
+    It 'disables and enables piped triggers in batches' {
+        $ids = (1..1500 | ForEach-Object { [pscustomobject]@{ Name = "Toggle $_"; WorkflowId = 'wf_toggle'; Source = 'webhook-event-source'; EventType = 'webhook_received' } } | New-WorkflowTrigger).Id
+        (Get-WorkflowTrigger -WorkflowId wf_toggle | Disable-WorkflowTrigger -PassThru).Count | Should -Be 1500
+        @(Get-WorkflowTrigger -WorkflowId wf_toggle -IsActive $true).Count | Should -Be 0
+        Enable-WorkflowTrigger -Id $ids[0] -PassThru | ForEach-Object IsActive | Should -BeTrue
+        Disable-WorkflowTrigger -Id $ids[1] -WhatIf
+        (Get-WorkflowTrigger -Id $ids[1]).IsActive | Should -BeFalse
+    }
+
+    It 'removes with -Force, keeps rows under -WhatIf, and reports missing ids' {
+        $t = New-Sample -Name 'Doomed'
+        $before = Get-Count
+        Remove-WorkflowTrigger -Id $t.Id -WhatIf
+        (Get-Count) | Should -Be $before
+        Remove-WorkflowTrigger -Id $t.Id, 765432 -Force -ErrorVariable problems -ErrorAction SilentlyContinue
+        (Get-Count) | Should -Be ($before - 1)
+        $problems[0].TargetObject | Should -Be 765432
+    }
+
+    It 'is ConfirmImpact High, so it asks without -Force' {
+        (Get-Command Remove-WorkflowTrigger).ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)[0].ConfirmImpact | Should -Be 'High'
+    }
+}
+
+Describe 'Set-TriggerTargetNode with the engine tables' {
+    BeforeAll {
+        Add-EngineTables $script:db
+        Install-TriggerSchema | Out-Null   # adds the workflows foreign key now that workflows exists
+    }
+
+    It 'routes to a node of the workflow, refuses one outside it unless -Force, and clears' {
+        $t = New-Sample -Name 'Routable'
+        $t.WorkflowName | Should -Be 'Invoice intake'
+        (Set-TriggerTargetNode -Id $t.Id -NodeId pdf_input_validator -PassThru).TargetNodeId | Should -Be 'pdf_input_validator'
+
+        Set-TriggerTargetNode -Id $t.Id -NodeId query_input_processor -ErrorVariable problems -ErrorAction SilentlyContinue
+        $problems[0].FullyQualifiedErrorId | Should -BeLike 'NodeNotInWorkflow,*'
+        $problems[0].Exception.Message | Should -Match 'query_input_processor'
+        $problems[0].Exception.Message | Should -Match 'wf_bd11290f923b'
+        (Get-WorkflowTrigger -Id $t.Id).TargetNodeId | Should -Be 'pdf_input_validator'
+
+        (Set-TriggerTargetNode -Id $t.Id -NodeId query_input_processor -Force -PassThru).TargetNodeId | Should -Be 'query_input_processor'
+        $cleared = Set-TriggerTargetNode -Id $t.Id -Clear -PassThru
+        $cleared.TargetNodeId | Should -BeNullOrEmpty
+        $cleared.RoutingType | Should -Be 'auto_detected'
+    }
+
+    It 'refuses a workflow that does not exist with ObjectNotFound, not a foreign-key exception' {
+        New-WorkflowTrigger -Name 'Nowhere' -WorkflowId wf_missing -Source webhook-event-source -EventType webhook_received -ErrorVariable problems -ErrorAction SilentlyContinue |
+            Should -BeNullOrEmpty
+        $problems[0].FullyQualifiedErrorId | Should -BeLike 'WorkflowNotFound,*'
+        $problems[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+    }
+
+    It 'pipes many triggers into one routing change, with -WhatIf leaving them untouched' {
+        1..1200 | ForEach-Object { [pscustomobject]@{ Name = "Route $_"; WorkflowId = 'wf_000000000002'; Source = 'search-api-source'; EventType = 'webhook_received' } } | New-WorkflowTrigger | Out-Null
+        Get-WorkflowTrigger -WorkflowId wf_000000000002 | Set-TriggerTargetNode -NodeId query_input_processor -WhatIf
+        @(Get-WorkflowTrigger -WorkflowId wf_000000000002 -Untargeted).Count | Should -Be 1200
+        (Get-WorkflowTrigger -WorkflowId wf_000000000002 | Set-TriggerTargetNode -NodeId query_input_processor -PassThru).Count | Should -Be 1200
+        @(Get-WorkflowTrigger -WorkflowId wf_000000000002 -Untargeted).Count | Should -Be 0
+    }
+}
