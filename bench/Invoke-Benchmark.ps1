@@ -1,0 +1,113 @@
+#requires -Version 7.4
+<#
+.SYNOPSIS
+    Measures the module against psql on a throwaway PostgreSQL and writes bench/results.md.
+.DESCRIPTION
+    Every figure comes from one run on this machine, side by side: bulk create, indexed lookup, streaming a large
+    table, bulk routing, and Import-Module cost. Needs psql (Debian's postgresql-client) for the baselines.
+#>
+param(
+    [Parameter(Mandatory)] [string] $ModulePath,
+    [Parameter(Mandatory)] [string] $TestServerDll,
+    [int] $Rows = 1000000,
+    [int] $BulkRows = 100000,
+    [int] $PerRowRows = 20000,
+    [int] $LookupCalls = 500
+)
+
+$ErrorActionPreference = 'Stop'
+$results = [System.Collections.Generic.List[object]]::new()
+$pwshExe = [Environment]::ProcessPath
+$pwshDll = Join-Path $PSHOME 'pwsh.dll'
+function Add-Result($Measure, $WorkflowTriggers, $Baseline, $Ratio, $Goal) {
+    $results.Add([pscustomobject]@{ Measure = $Measure; WorkflowTriggers = $WorkflowTriggers; Baseline = $Baseline; Ratio = $Ratio; Goal = $Goal })
+    Write-Host "$Measure : $WorkflowTriggers | $Baseline | $Ratio"
+}
+function Seconds([scriptblock] $Block) { $watch = [Diagnostics.Stopwatch]::StartNew(); & $Block | Out-Null; $watch.Elapsed.TotalSeconds }
+
+$lines = & dotnet $TestServerDll start --owner-pid $PID
+$admin = ($lines | Where-Object { $_ -like 'CONNECTION=*' }) -replace '^CONNECTION=', ''
+$stop = ($lines | Where-Object { $_ -like 'STOP=*' }) -replace '^STOP=', ''
+try {
+    $db = & dotnet $TestServerDll create-database --connection $admin
+    $parts = @{}; foreach ($pair in $db -split ';') { $k, $v = $pair -split '=', 2; $parts[$k] = $v }
+    $psqlTarget = "host=$($parts.Host) port=$($parts.Port) user=$($parts.Username) dbname=$($parts.Database)"
+    function Psql([string] $Sql) { $Sql | & psql -X -q -v ON_ERROR_STOP=1 $psqlTarget; if ($LASTEXITCODE) { throw "psql failed: $Sql" } }
+
+    Import-Module $ModulePath
+    Connect-TriggerDatabase -ConnectionString $db
+    Install-TriggerSchema | Out-Null
+
+    # 1. Bulk create: New-WorkflowTrigger from piped objects vs psql \copy of the same rows vs one INSERT per row.
+    $objects = foreach ($i in 1..$BulkRows) {
+        [pscustomobject]@{ Name = "Bulk trigger $i"; WorkflowId = 'wf_bd11290f923b'; Source = 'pdf-monitor-event-source'; EventType = 'pdf_file_added'; Config = '{"monitor_path": "/data/inbox", "recursive": true}' }
+    }
+    $module = Seconds { $objects | New-WorkflowTrigger }
+    $csv = Join-Path ([IO.Path]::GetTempPath()) "wt-bench-$PID.csv"
+    $objects | Select-Object Name, WorkflowId, Source, EventType, Config | Export-Csv $csv -UseQuotes AsNeeded
+    Psql 'TRUNCATE workflow_triggers'
+    $copy = Seconds { Psql "\copy workflow_triggers (name, workflow_id, source, event_type, config) FROM '$csv' WITH (FORMAT csv, HEADER true)" }
+    $insertFile = "$csv.sql"
+    $objects | Select-Object -First $PerRowRows | ForEach-Object { "INSERT INTO workflow_triggers (name, workflow_id, source, event_type, config) VALUES ('$($_.Name)', '$($_.WorkflowId)', '$($_.Source)', '$($_.EventType)', '$($_.Config)');" } | Set-Content $insertFile
+    $perRow = Seconds { & psql -X -q -v ON_ERROR_STOP=1 -f $insertFile $psqlTarget | Out-Null }
+    Remove-Item $csv, $insertFile
+    Add-Result "Create $BulkRows triggers (piped New-WorkflowTrigger vs psql \copy)" ('{0:N1} s ({1:N0} rows/s)' -f $module, ($BulkRows / $module)) ('{0:N1} s ({1:N0} rows/s)' -f $copy, ($BulkRows / $copy)) ('{0:N2}x psql' -f ($module / $copy)) 'at most 2x'
+    Add-Result "One INSERT per row, autocommit (psql, $PerRowRows rows)" ('module: {0:N0} rows/s' -f ($BulkRows / $module)) ('{0:N0} rows/s' -f ($PerRowRows / $perRow)) ('module {0:N1}x faster' -f (($BulkRows / $module) / ($PerRowRows / $perRow))) 'report'
+
+    # 2. The large table: $Rows triggers, 20,000 (source, event type) pairs of 50 rows, ten workflows.
+    Psql 'TRUNCATE workflow_triggers'
+    $load = Seconds { Psql @"
+INSERT INTO workflow_triggers (name, workflow_id, source, event_type, target_node_id, config, is_active)
+SELECT 'Trigger ' || g, 'wf_' || lpad((g % 10)::text, 12, '0'), 'source-' || (g % 1000) || '-events', 'event_' || ((g / 1000) % 20),
+       NULL, '{"monitor_path": "/data/inbox"}'::jsonb, true
+FROM generate_series(1, $Rows) g;
+ANALYZE workflow_triggers;
+"@ }
+    Write-Host ('Loaded {0:N0} rows in {1:N1} s' -f $Rows, $load)
+
+    # 3. Lookup by source and event type, one session, prepared by Npgsql's auto-prepare or not: per call.
+    Get-WorkflowTrigger -Source source-7-events -EventType event_3 -IsActive $true | Out-Null
+    $times = foreach ($i in 1..$LookupCalls) {
+        $source = "source-$($i % 1000)-events"; $event = "event_$($i % 20)"
+        $watch = [Diagnostics.Stopwatch]::StartNew()
+        $found = @(Get-WorkflowTrigger -Source $source -EventType $event -IsActive $true)
+        $watch.Elapsed.TotalMilliseconds
+    }
+    $sorted = $times | Sort-Object
+    $p50 = $sorted[[int]($sorted.Count * 0.50)]; $p99 = $sorted[[int]($sorted.Count * 0.99) - 1]
+    $plan = ("EXPLAIN SELECT * FROM workflow_triggers t WHERE t.source = 'source-7-events' AND t.event_type = 'event_3' AND t.is_active = true" | & psql -X -A -t $psqlTarget | Select-Object -First 1).Trim()
+    Add-Result "Get-WorkflowTrigger -Source -EventType -IsActive `$true on $Rows rows ($($found.Count) rows per call, $LookupCalls calls)" ('p50 {0:N2} ms, p99 {1:N2} ms' -f $p50, $p99) "plan: $plan" '' 'p50 under 2 ms'
+
+    # 4. Stream the whole table into Measure-Object, in a fresh process to read its peak memory.
+    $streamScript = "Import-Module '$ModulePath'; `$w = [Diagnostics.Stopwatch]::StartNew(); `$n = (Get-WorkflowTrigger -ConnectionString '$db' | Measure-Object).Count; `$s = `$w.Elapsed.TotalSeconds; [GC]::Collect(); '{0}|{1}|{2}' -f `$n, `$s, ([Diagnostics.Process]::GetCurrentProcess().PeakWorkingSet64 / 1MB)"
+    $count, $streamSeconds, $peakMb = (& $pwshExe $pwshDll -NoProfile -NonInteractive -Command $streamScript | Select-Object -Last 1) -split '\|'
+    $psqlStream = Seconds { Psql '\copy (SELECT * FROM workflow_triggers ORDER BY id) TO /dev/null' }
+    Add-Result "Get-WorkflowTrigger over $count rows | Measure-Object" ('{0:N1} s, peak working set {1:N0} MB' -f [double]$streamSeconds, [double]$peakMb) ('psql \copy to /dev/null: {0:N1} s' -f $psqlStream) ('{0:N1}x psql' -f ([double]$streamSeconds / $psqlStream)) 'peak under 250 MB'
+
+    # 5. Route 100,000 triggers: piped Set-TriggerTargetNode vs one UPDATE of the same rows.
+    $route = Seconds { Get-WorkflowTrigger -WorkflowId wf_000000000001 | Set-TriggerTargetNode -NodeId pdf_input_validator }
+    $update = Seconds { Psql "UPDATE workflow_triggers SET target_node_id = 'query_input_processor', updated_at = CURRENT_TIMESTAMP WHERE workflow_id = 'wf_000000000002'" }
+    $routed = @(Get-WorkflowTrigger -WorkflowId wf_000000000001 -TargetNodeId pdf_input_validator).Count
+    Add-Result "Route $routed triggers (Get-WorkflowTrigger | Set-TriggerTargetNode vs one UPDATE)" ('{0:N1} s' -f $route) ('{0:N1} s' -f $update) ('{0:N2}x' -f ($route / $update)) 'at most 3x'
+
+    # 6. Import-Module cost over a bare pwsh start, medians of five.
+    $bare = 1..5 | ForEach-Object { Seconds { & $pwshExe $pwshDll -NoProfile -NonInteractive -Command 'exit' } } | Sort-Object | Select-Object -Index 2
+    $withModule = 1..5 | ForEach-Object { Seconds { & $pwshExe $pwshDll -NoProfile -NonInteractive -Command "Import-Module '$ModulePath'; exit" } } | Sort-Object | Select-Object -Index 2
+    Add-Result 'Import-Module WorkflowTriggers over bare pwsh (median of 5)' ('{0:N0} ms' -f (($withModule - $bare) * 1000)) ('bare pwsh {0:N0} ms' -f ($bare * 1000)) '' 'under 150 ms'
+}
+finally {
+    Disconnect-TriggerDatabase
+    & dotnet $TestServerDll stop --state $stop
+}
+
+$table = @(
+    '# Benchmark results'
+    ''
+    "Measured $(Get-Date -Format 'yyyy-MM-dd') on $([Environment]::ProcessorCount) cores, PostgreSQL from the throwaway server (fsync off), pwsh $($PSVersionTable.PSVersion), by ``build.ps1 Bench``."
+    ''
+    '| Measure | WorkflowTriggers | Baseline | Ratio | Goal |'
+    '|---|---|---|---|---|'
+    $results | ForEach-Object { '| {0} | {1} | {2} | {3} | {4} |' -f $_.Measure, $_.WorkflowTriggers, ($_.Baseline -replace '\|', '/'), $_.Ratio, $_.Goal }
+)
+$table | Set-Content (Join-Path $PSScriptRoot 'results.md')
+$table | Write-Host

@@ -1,0 +1,79 @@
+#requires -Version 7.4
+<#
+.SYNOPSIS
+    The tour that build.ps1 Demo runs: installs the schema in an empty database, loads sample data, and uses
+    the cmdlets the way an operator would.
+#>
+param(
+    [Parameter(Mandatory)] [string] $ModulePath,
+    [Parameter(Mandatory)] [string] $ConnectionString
+)
+
+$ErrorActionPreference = 'Stop'
+Import-Module $ModulePath
+$testServer = Join-Path $PSScriptRoot '../tests/WorkflowTriggers.TestServer/bin/Release/net10.0/WorkflowTriggers.TestServer.dll'
+
+function Step([string] $Text) { Write-Host ''; Write-Host "== $Text" -ForegroundColor Cyan }
+function Show([scriptblock] $Command) {
+    Write-Host "PS> $($Command.ToString().Trim())" -ForegroundColor DarkGray
+    & $Command | Out-String -Width 160 | Write-Host
+}
+
+Step 'The engine''s own tables: workflows with their node graphs'
+@'
+CREATE TABLE workflows (id varchar(255) PRIMARY KEY, name text NOT NULL);
+CREATE TABLE workflow_nodes (id serial PRIMARY KEY, workflow_id varchar(255) NOT NULL, node_id varchar(255) NOT NULL, node_type varchar(255), name varchar(255));
+CREATE TABLE workflow_connections (id serial PRIMARY KEY, workflow_id varchar(255) NOT NULL, from_node_id varchar(255) NOT NULL, to_node_id varchar(255) NOT NULL);
+INSERT INTO workflows VALUES ('wf_bd11290f923b', 'Invoice intake'), ('wf_3c9a01d4e7f2', 'Document updates'), ('wf_77e0b2c4a915', 'Search queries');
+INSERT INTO workflow_nodes (workflow_id, node_id, node_type, name) VALUES
+  ('wf_bd11290f923b', 'pdf_input_validator', 'input', 'PDF input validator'),
+  ('wf_bd11290f923b', 'invoice_extractor', 'process', 'Invoice extractor'),
+  ('wf_3c9a01d4e7f2', 'update_input_validator', 'input', 'Update input validator'),
+  ('wf_3c9a01d4e7f2', 'document_indexer', 'process', 'Document indexer'),
+  ('wf_77e0b2c4a915', 'query_input_processor', 'input', 'Query input processor');
+INSERT INTO workflow_connections (workflow_id, from_node_id, to_node_id) VALUES
+  ('wf_bd11290f923b', 'pdf_input_validator', 'invoice_extractor'),
+  ('wf_3c9a01d4e7f2', 'update_input_validator', 'document_indexer');
+'@ | & dotnet $testServer sql --connection $ConnectionString
+Write-Host 'workflows, workflow_nodes, workflow_connections created with 3 workflows and 5 nodes.'
+
+Step 'Connect and install the schema'
+Show { Connect-TriggerDatabase -ConnectionString $ConnectionString -PassThru }
+Show { Install-TriggerSchema -WhatIf }
+Show { Install-TriggerSchema }
+Show { Get-TriggerSchema }
+
+Step 'Create triggers: one by one, and a batch from objects'
+Show {
+    New-WorkflowTrigger -Name 'Invoice PDFs' -WorkflowId wf_bd11290f923b -Source pdf-monitor-event-source `
+        -EventType pdf_file_added -TargetNodeId pdf_input_validator `
+        -Config @{ monitor_path = '/data/inbox'; recursive = $true; file_extensions = @('.pdf') }
+}
+Show {
+    @(
+        [pscustomobject]@{ Name = 'Invoice PDF changes'; WorkflowId = 'wf_bd11290f923b'; Source = 'pdf-monitor-event-source'; EventType = 'pdf_file_modified'; Config = '{"filename_pattern": "^invoice_.*\\.pdf$", "min_size_kb": 10}' }
+        [pscustomobject]@{ Name = 'New documents'; WorkflowId = 'wf_3c9a01d4e7f2'; Source = 'document-monitor-event-source'; EventType = 'document_file_added' }
+        [pscustomobject]@{ Name = 'Nightly reindex'; WorkflowId = 'wf_3c9a01d4e7f2'; Source = 'scheduler-event-source'; EventType = 'cron_trigger'; Config = '{"schedule": "0 2 * * *"}' }
+        [pscustomobject]@{ Name = 'Search webhook'; WorkflowId = 'wf_77e0b2c4a915'; Source = 'webhook-event-source'; EventType = 'webhook_received' }
+        [pscustomobject]@{ Name = 'Search poll'; WorkflowId = 'wf_77e0b2c4a915'; Source = 'search-api-source'; EventType = 'interval_trigger'; Config = '{"interval_seconds": 300}' }
+    ) | New-WorkflowTrigger
+}
+
+Step 'Bad input is refused before anything is written'
+Show { New-WorkflowTrigger -Name 'Bad one' -WorkflowId wf_bd11290f923b -Source 'PDF_Source' -EventType pdf_file_added -ErrorAction Continue 2>&1 | ForEach-Object { "$($_.FullyQualifiedErrorId): $($_.Exception.Message)" } }
+Show { New-WorkflowTrigger -Name 'Unknown workflow' -WorkflowId wf_000000000000 -Source webhook-event-source -EventType webhook_received -ErrorAction Continue 2>&1 | ForEach-Object { "$($_.FullyQualifiedErrorId): $($_.Exception.Message)" } }
+
+Step 'Query: filters, config objects, routing'
+Show { Get-WorkflowTrigger -Source pdf-monitor-event-source -IsActive $true }
+Show { (Get-WorkflowTrigger -Name 'Invoice PDFs').Config.monitor_path }
+Show { Get-WorkflowTrigger -Untargeted | Select-Object Id, Name, WorkflowName, RoutingType }
+
+Step 'Route the untargeted document triggers to their input node, switch one off'
+Show { Get-WorkflowTrigger -WorkflowId wf_3c9a01d4e7f2 -Untargeted | Set-TriggerTargetNode -NodeId update_input_validator -PassThru }
+Show { Set-TriggerTargetNode -Id 1 -NodeId query_input_processor -ErrorAction Continue 2>&1 | ForEach-Object { "$($_.FullyQualifiedErrorId): $($_.Exception.Message)" } }
+Show { Get-WorkflowTrigger -Name 'Search poll' | Disable-WorkflowTrigger -PassThru }
+Show { Get-WorkflowTrigger -Name 'Search webhook' | Remove-WorkflowTrigger -WhatIf }
+
+Disconnect-TriggerDatabase
+Write-Host ''
+Write-Host 'Demo complete.' -ForegroundColor Green
