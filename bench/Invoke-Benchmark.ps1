@@ -32,7 +32,8 @@ try {
     $db = & dotnet $TestServerDll create-database --connection $admin
     $parts = @{}; foreach ($pair in $db -split ';') { $k, $v = $pair -split '=', 2; $parts[$k] = $v }
     $psqlTarget = "host=$($parts.Host) port=$($parts.Port) user=$($parts.Username) dbname=$($parts.Database)"
-    function Psql([string] $Sql) { $Sql | & psql -X -q -v ON_ERROR_STOP=1 $psqlTarget; if ($LASTEXITCODE) { throw "psql failed: $Sql" } }
+    $psql = (Get-Command psql -CommandType Application -ErrorAction Stop | Select-Object -First 1).Source
+    function Invoke-Psql([string] $Sql) { $Sql | & $psql -X -q -v ON_ERROR_STOP=1 $psqlTarget; if ($LASTEXITCODE) { throw "psql failed: $Sql" } }
 
     Import-Module $ModulePath
     Connect-TriggerDatabase -ConnectionString $db
@@ -45,18 +46,18 @@ try {
     $module = Seconds { $objects | New-WorkflowTrigger }
     $csv = Join-Path ([IO.Path]::GetTempPath()) "wt-bench-$PID.csv"
     $objects | Select-Object Name, WorkflowId, Source, EventType, Config | Export-Csv $csv -UseQuotes AsNeeded
-    Psql 'TRUNCATE workflow_triggers'
-    $copy = Seconds { Psql "\copy workflow_triggers (name, workflow_id, source, event_type, config) FROM '$csv' WITH (FORMAT csv, HEADER true)" }
+    Invoke-Psql 'TRUNCATE workflow_triggers'
+    $copy = Seconds { Invoke-Psql "\copy workflow_triggers (name, workflow_id, source, event_type, config) FROM '$csv' WITH (FORMAT csv, HEADER true)" }
     $insertFile = "$csv.sql"
     $objects | Select-Object -First $PerRowRows | ForEach-Object { "INSERT INTO workflow_triggers (name, workflow_id, source, event_type, config) VALUES ('$($_.Name)', '$($_.WorkflowId)', '$($_.Source)', '$($_.EventType)', '$($_.Config)');" } | Set-Content $insertFile
-    $perRow = Seconds { & psql -X -q -v ON_ERROR_STOP=1 -f $insertFile $psqlTarget | Out-Null }
+    $perRow = Seconds { & $psql -X -q -v ON_ERROR_STOP=1 -f $insertFile $psqlTarget | Out-Null }
     Remove-Item $csv, $insertFile
     Add-Result "Create $BulkRows triggers (piped New-WorkflowTrigger vs psql \copy)" ('{0:N1} s ({1:N0} rows/s)' -f $module, ($BulkRows / $module)) ('{0:N1} s ({1:N0} rows/s)' -f $copy, ($BulkRows / $copy)) ('{0:N2}x psql' -f ($module / $copy)) 'at most 2x'
     Add-Result "One INSERT per row, autocommit (psql, $PerRowRows rows)" ('module: {0:N0} rows/s' -f ($BulkRows / $module)) ('{0:N0} rows/s' -f ($PerRowRows / $perRow)) ('module {0:N1}x faster' -f (($BulkRows / $module) / ($PerRowRows / $perRow))) 'report'
 
     # 2. The large table: $Rows triggers, 20,000 (source, event type) pairs of 50 rows, ten workflows.
-    Psql 'TRUNCATE workflow_triggers'
-    $load = Seconds { Psql @"
+    Invoke-Psql 'TRUNCATE workflow_triggers'
+    $load = Seconds { Invoke-Psql @"
 INSERT INTO workflow_triggers (name, workflow_id, source, event_type, target_node_id, config, is_active)
 SELECT 'Trigger ' || g, 'wf_' || lpad((g % 10)::text, 12, '0'), 'source-' || (g % 1000) || '-events', 'event_' || ((g / 1000) % 20),
        NULL, '{"monitor_path": "/data/inbox"}'::jsonb, true
@@ -75,18 +76,18 @@ ANALYZE workflow_triggers;
     }
     $sorted = $times | Sort-Object
     $p50 = $sorted[[int]($sorted.Count * 0.50)]; $p99 = $sorted[[int]($sorted.Count * 0.99) - 1]
-    $plan = ("EXPLAIN SELECT * FROM workflow_triggers t WHERE t.source = 'source-7-events' AND t.event_type = 'event_3' AND t.is_active = true" | & psql -X -A -t $psqlTarget | Select-Object -First 1).Trim()
+    $plan = ("EXPLAIN SELECT * FROM workflow_triggers t WHERE t.source = 'source-7-events' AND t.event_type = 'event_3' AND t.is_active = true" | & $psql -X -A -t $psqlTarget | Select-Object -First 1).Trim()
     Add-Result "Get-WorkflowTrigger -Source -EventType -IsActive `$true on $Rows rows ($($found.Count) rows per call, $LookupCalls calls)" ('p50 {0:N2} ms, p99 {1:N2} ms' -f $p50, $p99) "plan: $plan" '' 'p50 under 2 ms'
 
     # 4. Stream the whole table into Measure-Object, in a fresh process to read its peak memory.
     $streamScript = "Import-Module '$ModulePath'; `$w = [Diagnostics.Stopwatch]::StartNew(); `$n = (Get-WorkflowTrigger -ConnectionString '$db' | Measure-Object).Count; `$s = `$w.Elapsed.TotalSeconds; [GC]::Collect(); '{0}|{1}|{2}' -f `$n, `$s, ([Diagnostics.Process]::GetCurrentProcess().PeakWorkingSet64 / 1MB)"
     $count, $streamSeconds, $peakMb = (& $pwshExe $pwshDll -NoProfile -NonInteractive -Command $streamScript | Select-Object -Last 1) -split '\|'
-    $psqlStream = Seconds { Psql '\copy (SELECT * FROM workflow_triggers ORDER BY id) TO /dev/null' }
+    $psqlStream = Seconds { Invoke-Psql '\copy (SELECT * FROM workflow_triggers ORDER BY id) TO /dev/null' }
     Add-Result "Get-WorkflowTrigger over $count rows | Measure-Object" ('{0:N1} s, peak working set {1:N0} MB' -f [double]$streamSeconds, [double]$peakMb) ('psql \copy to /dev/null: {0:N1} s' -f $psqlStream) ('{0:N1}x psql' -f ([double]$streamSeconds / $psqlStream)) 'peak under 250 MB'
 
     # 5. Route 100,000 triggers: piped Set-TriggerTargetNode vs one UPDATE of the same rows.
     $route = Seconds { Get-WorkflowTrigger -WorkflowId wf_000000000001 | Set-TriggerTargetNode -NodeId pdf_input_validator }
-    $update = Seconds { Psql "UPDATE workflow_triggers SET target_node_id = 'query_input_processor', updated_at = CURRENT_TIMESTAMP WHERE workflow_id = 'wf_000000000002'" }
+    $update = Seconds { Invoke-Psql "UPDATE workflow_triggers SET target_node_id = 'query_input_processor', updated_at = CURRENT_TIMESTAMP WHERE workflow_id = 'wf_000000000002'" }
     $routed = @(Get-WorkflowTrigger -WorkflowId wf_000000000001 -TargetNodeId pdf_input_validator).Count
     Add-Result "Route $routed triggers (Get-WorkflowTrigger | Set-TriggerTargetNode vs one UPDATE)" ('{0:N1} s' -f $route) ('{0:N1} s' -f $update) ('{0:N2}x' -f ($route / $update)) 'at most 3x'
 

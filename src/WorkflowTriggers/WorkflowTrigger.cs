@@ -5,6 +5,9 @@ namespace WorkflowTriggers;
 /// <summary>A workflow trigger as the cmdlets return it; Config is an object to dot into.</summary>
 public sealed class WorkflowTrigger
 {
+    private object? _config;
+    private bool _configParsed;
+
     public int Id { get; init; }
     public string Name { get; init; } = string.Empty;
     public string? Description { get; init; }
@@ -15,7 +18,25 @@ public sealed class WorkflowTrigger
     public string Source { get; init; } = string.Empty;
     public string EventType { get; init; } = string.Empty;
     public string? TargetNodeId { get; init; }
-    public object? Config { get; init; }
+
+    /// <summary>The config as an object tree, built on first use: a million rows counted or filtered by other
+    /// properties never pay for parsing JSON they do not read.</summary>
+    public object? Config
+    {
+        get
+        {
+            if (!_configParsed)
+            {
+                _config = ConfigConverter.FromJson(ConfigJson);
+                _configParsed = true;
+            }
+
+            return _config;
+        }
+    }
+
+    /// <summary>The config as the database returned it (JSON text).</summary>
+    public string? ConfigJson { get; init; }
     public bool IsActive { get; init; }
     public DateTime CreatedAt { get; init; }
     public DateTime UpdatedAt { get; init; }
@@ -35,7 +56,7 @@ public sealed class WorkflowTrigger
         Source = record.Source,
         EventType = record.EventType,
         TargetNodeId = record.TargetNodeId,
-        Config = ConfigConverter.FromJson(record.ConfigJson),
+        ConfigJson = record.ConfigJson,
         IsActive = record.IsActive,
         CreatedAt = record.CreatedAt,
         UpdatedAt = record.UpdatedAt,

