@@ -63,17 +63,17 @@ public sealed class TriggerEngineException : Exception
             case PostgresException pg when pg.SqlState == PostgresErrorCodes.ForeignKeyViolation:
                 return new TriggerEngineException(TriggerErrorKind.NotFound, $"The server refused the row: {pg.MessageText}.", pg.SqlState, pg);
             case PostgresException pg when pg.SqlState is "28P01" or "28000" or "3D000" or "57P01" or "57P03":
-                return new TriggerEngineException(TriggerErrorKind.ConnectionFailed, $"Cannot use {databaseDisplay}: {pg.MessageText}", pg.SqlState, pg);
+                return new TriggerEngineException(TriggerErrorKind.ConnectionFailed, $"The connection to {databaseDisplay} failed: {pg.MessageText}", pg.SqlState, pg);
             case PostgresException pg:
                 return new TriggerEngineException(TriggerErrorKind.ServerError, $"The server reported an error: {pg.MessageText} (SQLSTATE {pg.SqlState}).", pg.SqlState, pg);
             case NpgsqlException { InnerException: TimeoutException } npgsql:
                 return new TriggerEngineException(TriggerErrorKind.Timeout, $"Timed out talking to {databaseDisplay}: {npgsql.Message}", null, npgsql);
             case NpgsqlException npgsql:
-                return new TriggerEngineException(TriggerErrorKind.ConnectionFailed, $"Cannot reach {databaseDisplay}: {Flatten(npgsql)}", null, npgsql);
+                return new TriggerEngineException(TriggerErrorKind.ConnectionFailed, $"The connection to {databaseDisplay} failed: {Flatten(npgsql)}", null, npgsql);
             case TimeoutException timeout:
                 return new TriggerEngineException(TriggerErrorKind.Timeout, $"Timed out talking to {databaseDisplay}: {timeout.Message}", null, timeout);
             case System.Net.Sockets.SocketException or IOException:
-                return new TriggerEngineException(TriggerErrorKind.ConnectionFailed, $"Cannot reach {databaseDisplay}: {exception.Message}", null, exception);
+                return new TriggerEngineException(TriggerErrorKind.ConnectionFailed, $"The connection to {databaseDisplay} failed: {exception.Message}", null, exception);
             default:
                 return exception;
         }

@@ -74,7 +74,7 @@ public sealed class TriggerConnection
         }
         catch (Exception ex)
         {
-            throw TriggerEngineException.Translate(ex, ToString());
+            throw Translate(ex);
         }
     }
 
@@ -88,7 +88,7 @@ public sealed class TriggerConnection
         }
         catch (Exception ex)
         {
-            throw TriggerEngineException.Translate(ex, ToString());
+            throw Translate(ex);
         }
     }
 
@@ -104,5 +104,16 @@ public sealed class TriggerConnection
             },
             cancellationToken);
 
-    internal Exception Translate(Exception exception) => TriggerEngineException.Translate(exception, ToString());
+    internal Exception Translate(Exception exception)
+    {
+        var translated = TriggerEngineException.Translate(exception, ToString());
+        if (translated is TriggerEngineException { Kind: TriggerErrorKind.ConnectionFailed })
+        {
+            // The server may have dropped every connection of this pool (restart, terminate): start afresh rather
+            // than hand out the other dead ones one failure at a time.
+            _dataSource.Clear();
+        }
+
+        return translated;
+    }
 }

@@ -1,0 +1,79 @@
+BeforeAll {
+    Import-Module $env:WT_MODULE_PATH -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $script:db = New-TestDatabase
+    Install-TriggerSchema -ConnectionString $script:db | Out-Null
+    function Get-CountOf([string] $WorkflowId) { (Get-WorkflowTrigger -ConnectionString $script:db -WorkflowId $WorkflowId | Measure-Object).Count }
+}
+
+AfterAll {
+    Disconnect-TriggerDatabase
+    Remove-TestDatabase $script:db
+}
+
+Describe 'Connections' {
+    It 'uses a -Connection object, then $env:WORKFLOW_TRIGGERS_CONNECTION when nothing else is given' {
+        $connection = Connect-TriggerDatabase -ConnectionString $script:db -PassThru
+        Disconnect-TriggerDatabase
+        (Get-TriggerSchema -Connection $connection).CurrentVersion | Should -Be '2.0.0'
+
+        $saved = $env:WORKFLOW_TRIGGERS_CONNECTION
+        try {
+            $env:WORKFLOW_TRIGGERS_CONNECTION = $script:db
+            (Get-TriggerSchema).CurrentVersion | Should -Be '2.0.0'
+        }
+        finally { $env:WORKFLOW_TRIGGERS_CONNECTION = $saved }
+    }
+
+    It 'refuses -Connection and -ConnectionString together' {
+        $connection = Connect-TriggerDatabase -ConnectionString $script:db -PassThru
+        { Get-TriggerSchema -Connection $connection -ConnectionString $script:db -ErrorAction Stop } | Should -Throw -ErrorId 'ConnectionAmbiguous,*'
+    }
+}
+
+Describe 'Faults' {
+    It 'Ctrl+C during a piped create keeps whole batches only and writes nothing after the stop' {
+        $shell = [powershell]::Create()
+        $null = $shell.AddScript({
+                param($module, $connectionString)
+                Import-Module $module
+                1..400000 | ForEach-Object { [pscustomobject]@{ Name = "Stopped $_"; WorkflowId = 'wf_stop'; Source = 'webhook-event-source'; EventType = 'webhook_received' } } |
+                    New-WorkflowTrigger -ConnectionString $connectionString
+            }).AddArgument($env:WT_MODULE_PATH).AddArgument($script:db)
+        $null = $shell.BeginInvoke()
+        $deadline = [DateTime]::UtcNow.AddSeconds(90)
+        while ([DateTime]::UtcNow -lt $deadline -and (Get-CountOf wf_stop) -lt 5000) { Start-Sleep -Milliseconds 50 }
+        $shell.Stop()
+        $shell.Dispose()
+
+        $afterStop = Get-CountOf wf_stop
+        $afterStop | Should -BeGreaterThan 0
+        $afterStop | Should -BeLessThan 400000
+        ($afterStop % 5000) | Should -Be 0 -Because 'each batch of 5,000 is one transaction: all of it or none'
+        Start-Sleep -Milliseconds 500
+        Get-CountOf wf_stop | Should -Be $afterStop
+    }
+
+    It 'turns a connection the server drops mid-stream into an ErrorRecord with the server message, and the next call works' {
+        1..20000 | ForEach-Object { [pscustomobject]@{ Name = "Streamed $_"; WorkflowId = 'wf_lost'; Source = 'webhook-event-source'; EventType = 'webhook_received'; Config = @{ padding = 'x' * 200 } } } |
+            New-WorkflowTrigger -ConnectionString $script:db | Out-Null
+        $script:killed = $false
+        $failure = $null
+        try {
+            Get-WorkflowTrigger -ConnectionString $script:db -WorkflowId wf_lost | ForEach-Object {
+                if (-not $script:killed) {
+                    $script:killed = $true
+                    Invoke-TestSql $script:db 'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()'
+                }
+            }
+        }
+        catch { $failure = $_ }
+
+        $failure | Should -Not -BeNullOrEmpty
+        $failure.CategoryInfo.Category | Should -Be 'ConnectionError'
+        # The server's own words when it got them out before closing the socket, else the driver's.
+        $failure.Exception.Message | Should -Match 'The connection to Host=127\.0\.0\.1;Port=\d+;Database=\w+;Username=\w+ failed: .*(terminating connection|end of the stream)'
+        $failure.Exception.Message | Should -Not -Match '\bat [A-Z]\w+\.' -Because 'no stack trace in the message'
+        (Get-WorkflowTrigger -ConnectionString $script:db -WorkflowId wf_lost | Select-Object -First 1).WorkflowId | Should -Be 'wf_lost'
+    }
+}
