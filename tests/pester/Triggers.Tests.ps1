@@ -142,6 +142,17 @@ Describe 'Get-WorkflowTrigger' {
         (Get-WorkflowTrigger | Select-Object -First 3).Count | Should -Be 3
     }
 
+    It 'tab-completes sources, event types, workflows and nodes from the database' {
+        $complete = { param($line) (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText }
+        & $complete 'Get-WorkflowTrigger -Source pdf-mon' | Should -Be 'pdf-monitor-event-source'
+        & $complete 'Get-WorkflowTrigger -WorkflowId wf_fil' | Should -Be 'wf_filter'
+        & $complete 'Get-WorkflowTrigger -TargetNodeId node_' | Should -Contain 'node_f'
+        & $complete 'Set-TriggerTargetNode -Id 1 -NodeId node_' | Should -Contain 'node_f'
+        & $complete 'Get-WorkflowTrigger -EventType pdf_file_a' | Should -Be 'pdf_file_added'
+        & $complete 'Install-TriggerSchema -Version 1' | Should -Be '1.0.0'
+        & $complete 'Get-WorkflowTrigger -ConnectionString "Host=127.0.0.1;Port=1;Timeout=1" -Source pdf' | Should -BeNullOrEmpty
+    }
+
     It 'uses the default table view' {
         $text = Get-WorkflowTrigger -Id $script:a.Id | Out-String -Width 200
         $text | Should -Match 'Id\s+Name\s+Source\s+EventType\s+WorkflowId\s+TargetNodeId\s+IsActive'

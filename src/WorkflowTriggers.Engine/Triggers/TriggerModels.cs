@@ -75,3 +75,12 @@ public sealed class BatchResult
     public List<TriggerRecord> Written { get; } = new();
     public List<RejectedTrigger> Rejected { get; } = new();
 }
+
+/// <summary>The columns whose values tab completion offers.</summary>
+public enum TriggerColumn
+{
+    Source,
+    EventType,
+    WorkflowId,
+    TargetNodeId,
+}

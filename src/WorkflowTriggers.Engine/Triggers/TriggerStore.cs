@@ -113,6 +113,33 @@ public sealed class TriggerStore
         }
     }
 
+    /// <summary>
+    /// Up to <paramref name="limit"/> distinct values of a column that start with <paramref name="prefix"/>: for tab
+    /// completion, so bounded by a short statement timeout rather than allowed to scan a large table for long.
+    /// </summary>
+    public Task<IReadOnlyList<string>> DistinctValuesAsync(TriggerColumn column, string prefix, int limit, CancellationToken cancellationToken)
+    {
+        // The column comes from a fixed list, never from the caller's text.
+        var name = column switch
+        {
+            TriggerColumn.Source => "source",
+            TriggerColumn.EventType => "event_type",
+            TriggerColumn.WorkflowId => "workflow_id",
+            TriggerColumn.TargetNodeId => "target_node_id",
+            _ => throw new ArgumentOutOfRangeException(nameof(column)),
+        };
+        var sql = $"SELECT DISTINCT {name} FROM workflow_triggers WHERE {name} LIKE @Pattern ESCAPE '\\' ORDER BY 1 LIMIT @Limit";
+        var pattern = prefix.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%";
+        return _connection.InTransactionAsync<IReadOnlyList<string>>(
+            async (connection, transaction) =>
+            {
+                await connection.ExecuteAsync(new CommandDefinition("SET LOCAL statement_timeout = '1500ms'", transaction: transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                var values = await connection.QueryAsync<string>(new CommandDefinition(sql, new { Pattern = pattern, Limit = limit }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                return values.ToArray();
+            },
+            cancellationToken);
+    }
+
     /// <summary>Id, name and workflow of the given triggers that exist: to name them in prompts and errors.</summary>
     public Task<Dictionary<int, TriggerKey>> DescribeAsync(IReadOnlyCollection<int> ids, CancellationToken cancellationToken) =>
         _connection.RunAsync(c => DescribeAsync(c, null, ids, cancellationToken), cancellationToken);

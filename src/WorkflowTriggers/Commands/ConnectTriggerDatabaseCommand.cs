@@ -72,7 +72,7 @@ public sealed class ConnectTriggerDatabaseCommand : CancellableCmdletBase
             await connection.VerifyAsync(ct).ConfigureAwait(false);
             return true;
         });
-        TriggerCmdletBase.SessionDefault = connection;
+        ConnectionResolver.SessionDefault = connection;
         WriteVerbose($"Connected to {connection} (PostgreSQL {connection.ServerVersion}, schema {connection.Schema}).");
         if (PassThru)
         {
@@ -88,11 +88,11 @@ public sealed class DisconnectTriggerDatabaseCommand : PSCmdlet
 {
     protected override void EndProcessing()
     {
-        if (TriggerCmdletBase.SessionDefault is { } connection)
+        if (ConnectionResolver.SessionDefault is { } connection)
         {
             WriteVerbose($"Disconnected from {connection}.");
         }
 
-        TriggerCmdletBase.SessionDefault = null;
+        ConnectionResolver.SessionDefault = null;
     }
 }

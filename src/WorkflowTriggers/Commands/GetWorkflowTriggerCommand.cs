@@ -1,3 +1,4 @@
+using WorkflowTriggers.Completers;
 using System.Management.Automation;
 using WorkflowTriggers.Engine;
 
@@ -24,18 +25,22 @@ public sealed class GetWorkflowTriggerCommand : TriggerCmdletBase
 
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(WorkflowIdCompleter))]
     public string? WorkflowId { get; set; }
 
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(SourceCompleter))]
     public string? Source { get; set; }
 
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(EventTypeCompleter))]
     public string? EventType { get; set; }
 
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(TargetNodeIdCompleter))]
     public string? TargetNodeId { get; set; }
 
     [Parameter]

@@ -1,3 +1,4 @@
+using WorkflowTriggers.Completers;
 using System.Management.Automation;
 using WorkflowTriggers.Engine;
 using WorkflowTriggers.Engine.Validation;
@@ -15,20 +16,24 @@ public sealed class NewWorkflowTriggerCommand : TriggerBatchCmdletBase<NewTrigge
 
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
     [AllowEmptyString]
+    [ArgumentCompleter(typeof(WorkflowIdCompleter))]
     public string WorkflowId { get; set; } = string.Empty;
 
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
     [AllowEmptyString]
+    [ArgumentCompleter(typeof(SourceCompleter))]
     public string Source { get; set; } = string.Empty;
 
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
     [AllowEmptyString]
+    [ArgumentCompleter(typeof(EventTypeCompleter))]
     public string EventType { get; set; } = string.Empty;
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? Description { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(TargetNodeIdCompleter))]
     public string? TargetNodeId { get; set; }
 
     /// <summary>A hashtable, a PSCustomObject or JSON text of an object.</summary>

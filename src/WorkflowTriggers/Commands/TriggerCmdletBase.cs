@@ -129,9 +129,6 @@ public abstract class TriggerCmdletBase : CancellableCmdletBase
 {
     public const string ConnectionVariable = "WORKFLOW_TRIGGERS_CONNECTION";
 
-    // The session default of Connect-TriggerDatabase, one per runspace (so thread jobs do not share it by accident).
-    private static readonly ConditionalWeakTable<Runspace, TriggerConnection> SessionDefaults = new();
-
     private TriggerConnection? _database;
 
     /// <summary>A connection returned by Connect-TriggerDatabase -PassThru.</summary>
@@ -148,6 +145,68 @@ public abstract class TriggerCmdletBase : CancellableCmdletBase
     protected TriggerConnection Database => _database ??= ResolveConnection();
 
     protected override object? ErrorTarget => Database.ToString();
+
+    /// <summary>True when -WhatIf is in force, by parameter or preference.</summary>
+    protected bool WhatIfRequested =>
+        MyInvocation.BoundParameters.TryGetValue("WhatIf", out var whatIf)
+            ? LanguagePrimitives.IsTrue(whatIf)
+            : LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
+
+    private TriggerConnection ResolveConnection()
+    {
+        if (Connection is not null && ConnectionString is not null)
+        {
+            ThrowTerminatingError(new ErrorRecord(
+                new ArgumentException("Give either -Connection or -ConnectionString, not both."),
+                "ConnectionAmbiguous",
+                ErrorCategory.InvalidArgument,
+                null));
+        }
+
+        var from = Connection is not null ? "-Connection" : ConnectionString is not null ? "-ConnectionString" : "$env:" + ConnectionVariable;
+        try
+        {
+            var (connection, source) = ConnectionResolver.Resolve(Connection, ConnectionString);
+            if (connection is null)
+            {
+                ThrowTerminatingError(new ErrorRecord(
+                    new InvalidOperationException(
+                        "No database connection. Run Connect-TriggerDatabase, pass -Connection or -ConnectionString, " +
+                        $"or set $env:{ConnectionVariable} to a PostgreSQL connection string."),
+                    "NoConnection",
+                    ErrorCategory.ConnectionError,
+                    null));
+            }
+
+            WriteVerbose($"Using {connection} (from {source}).");
+            return connection!;
+        }
+        catch (TriggerEngineException ex)
+        {
+            ThrowTerminatingError(ToErrorRecord(ex, from));
+            throw;
+        }
+        catch (ArgumentException)
+        {
+            // Npgsql's message can echo the connection string; name the source instead.
+            ThrowTerminatingError(new ErrorRecord(
+                new ArgumentException($"The connection string in {from} is not valid for PostgreSQL."),
+                "InvalidConnectionString",
+                ErrorCategory.InvalidArgument,
+                from));
+            throw;
+        }
+    }
+}
+
+/// <summary>
+/// Where a command's database comes from, in order: -Connection, -ConnectionString, the session's
+/// Connect-TriggerDatabase, $env:WORKFLOW_TRIGGERS_CONNECTION. Shared by the cmdlets and tab completion.
+/// </summary>
+internal static class ConnectionResolver
+{
+    // One default per runspace, so thread jobs do not share it by accident.
+    private static readonly ConditionalWeakTable<Runspace, TriggerConnection> SessionDefaults = new();
 
     internal static TriggerConnection? SessionDefault
     {
@@ -167,72 +226,27 @@ public abstract class TriggerCmdletBase : CancellableCmdletBase
         }
     }
 
-    /// <summary>True when -WhatIf is in force, by parameter or preference.</summary>
-    protected bool WhatIfRequested =>
-        MyInvocation.BoundParameters.TryGetValue("WhatIf", out var whatIf)
-            ? LanguagePrimitives.IsTrue(whatIf)
-            : LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
-
-    private TriggerConnection ResolveConnection()
+    /// <summary>The connection and where it came from; null when none of the sources gives one.</summary>
+    internal static (TriggerConnection? Connection, string Source) Resolve(TriggerConnection? connection, string? connectionString)
     {
-        if (Connection is not null && ConnectionString is not null)
+        if (connection is not null)
         {
-            ThrowTerminatingError(new ErrorRecord(
-                new ArgumentException("Give either -Connection or -ConnectionString, not both."),
-                "ConnectionAmbiguous",
-                ErrorCategory.InvalidArgument,
-                null));
+            return (connection, "-Connection");
         }
 
-        if (Connection is not null)
+        if (connectionString is not null)
         {
-            return Connection;
+            return (TriggerConnection.For(connectionString), "-ConnectionString");
         }
 
-        var connectionString = ConnectionString;
-        var from = "-ConnectionString";
-        if (connectionString is null)
+        if (SessionDefault is { } connected)
         {
-            if (SessionDefault is { } connected)
-            {
-                return connected;
-            }
-
-            connectionString = Environment.GetEnvironmentVariable(ConnectionVariable);
-            from = "$env:" + ConnectionVariable;
+            return (connected, "Connect-TriggerDatabase");
         }
 
-        if (string.IsNullOrWhiteSpace(connectionString))
-        {
-            ThrowTerminatingError(new ErrorRecord(
-                new InvalidOperationException(
-                    "No database connection. Run Connect-TriggerDatabase, pass -Connection or -ConnectionString, " +
-                    $"or set $env:{ConnectionVariable} to a PostgreSQL connection string."),
-                "NoConnection",
-                ErrorCategory.ConnectionError,
-                null));
-        }
-
-        try
-        {
-            var connection = TriggerConnection.For(connectionString!);
-            WriteVerbose($"Using {connection} (from {from}).");
-            return connection;
-        }
-        catch (TriggerEngineException ex)
-        {
-            ThrowTerminatingError(ToErrorRecord(ex, from));
-            throw;
-        }
-        catch (ArgumentException)
-        {
-            // Npgsql's message can echo the connection string; name the source instead.
-            ThrowTerminatingError(new ErrorRecord(
-                new ArgumentException($"The connection string in {from} is not valid for PostgreSQL."),
-                "InvalidConnectionString",
-                ErrorCategory.InvalidArgument,
-                from));
-            throw;
-        }
+        var fromEnvironment = Environment.GetEnvironmentVariable(TriggerCmdletBase.ConnectionVariable);
+        return string.IsNullOrWhiteSpace(fromEnvironment)
+            ? (null, string.Empty)
+            : (TriggerConnection.For(fromEnvironment), "$env:" + TriggerCmdletBase.ConnectionVariable);
     }
 }

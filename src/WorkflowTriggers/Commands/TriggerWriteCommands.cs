@@ -1,3 +1,4 @@
+using WorkflowTriggers.Completers;
 using System.Management.Automation;
 using WorkflowTriggers.Engine;
 using WorkflowTriggers.Engine.Validation;
@@ -21,14 +22,17 @@ public sealed class SetWorkflowTriggerCommand : TriggerIdCmdletBase<TriggerChang
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [AllowEmptyString]
+    [ArgumentCompleter(typeof(WorkflowIdCompleter))]
     public string? WorkflowId { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [AllowEmptyString]
+    [ArgumentCompleter(typeof(SourceCompleter))]
     public string? Source { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [AllowEmptyString]
+    [ArgumentCompleter(typeof(EventTypeCompleter))]
     public string? EventType { get; set; }
 
     /// <summary>A hashtable, a PSCustomObject or JSON text of an object; replaces the whole config.</summary>
@@ -104,6 +108,7 @@ public sealed class SetTriggerTargetNodeCommand : TriggerIdCmdletBase<(int Id, s
 
     [Parameter(Mandatory = true, Position = 1, ParameterSetName = NodeSet, ValueFromPipelineByPropertyName = true)]
     [AllowEmptyString]
+    [ArgumentCompleter(typeof(TargetNodeIdCompleter))]
     public string NodeId { get; set; } = string.Empty;
 
     /// <summary>Remove the target node, so the trigger is routed to the workflow's first input node.</summary>

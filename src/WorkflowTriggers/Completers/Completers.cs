@@ -1,6 +1,8 @@
 using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
+using WorkflowTriggers.Commands;
+using WorkflowTriggers.Engine;
 using WorkflowTriggers.Engine.Connections;
 using WorkflowTriggers.Engine.Schema;
 
@@ -26,4 +28,64 @@ public sealed class SslModeCompleter : WordCompleter
 public sealed class SchemaVersionCompleter : WordCompleter
 {
     protected override IEnumerable<string> Words => SchemaSteps.Versions.Select(v => v.Version);
+}
+
+/// <summary>
+/// Completes from the values in the database (the connection the command would use), so an operator picks a
+/// source or workflow that exists. Any failure completes nothing: completion must never throw at the prompt.
+/// </summary>
+public abstract class TriggerValueCompleter : IArgumentCompleter
+{
+    private const int MaxResults = 50;
+
+    protected abstract TriggerColumn Column { get; }
+
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        IReadOnlyList<string> values;
+        try
+        {
+            var connection = Unwrap(fakeBoundParameters["Connection"]) as TriggerConnection;
+            var connectionString = Unwrap(fakeBoundParameters["ConnectionString"]) as string;
+            var (database, _) = ConnectionResolver.Resolve(connection, connectionString);
+            if (database is null)
+            {
+                return Array.Empty<CompletionResult>();
+            }
+
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+            values = new TriggerStore(database).DistinctValuesAsync(Column, wordToComplete.Trim('\'', '"'), MaxResults, timeout.Token).GetAwaiter().GetResult();
+        }
+        catch (Exception)
+        {
+            return Array.Empty<CompletionResult>();
+        }
+
+        return values.Select(v => new CompletionResult(Quote(v), v, CompletionResultType.ParameterValue, v));
+    }
+
+    private static object? Unwrap(object? value) => value is PSObject ps ? ps.BaseObject : value;
+
+    private static string Quote(string value) =>
+        value.All(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.') ? value : "'" + value.Replace("'", "''") + "'";
+}
+
+public sealed class SourceCompleter : TriggerValueCompleter
+{
+    protected override TriggerColumn Column => TriggerColumn.Source;
+}
+
+public sealed class EventTypeCompleter : TriggerValueCompleter
+{
+    protected override TriggerColumn Column => TriggerColumn.EventType;
+}
+
+public sealed class WorkflowIdCompleter : TriggerValueCompleter
+{
+    protected override TriggerColumn Column => TriggerColumn.WorkflowId;
+}
+
+public sealed class TargetNodeIdCompleter : TriggerValueCompleter
+{
+    protected override TriggerColumn Column => TriggerColumn.TargetNodeId;
 }
