@@ -174,20 +174,9 @@ public sealed class TriggerStore
         return await _connection.InTransactionAsync(
             async (connection, transaction) =>
             {
-                var missing = await MissingWorkflowsAsync(connection, transaction, tables, triggers.Select(t => t.WorkflowId), cancellationToken).ConfigureAwait(false);
-                var accepted = new List<NewTrigger>(triggers.Count);
-                for (var i = 0; i < triggers.Count; i++)
-                {
-                    if (missing.Contains(triggers[i].WorkflowId))
-                    {
-                        result.Rejected.Add(WorkflowNotFound(i, triggers[i].WorkflowId));
-                    }
-                    else
-                    {
-                        accepted.Add(triggers[i]);
-                    }
-                }
-
+                var accepted = (await AcceptKnownWorkflowsAsync(connection, transaction, tables, triggers, t => t.WorkflowId, result, cancellationToken).ConfigureAwait(false))
+                    .Select(a => a.Item)
+                    .ToList();
                 if (accepted.Count == 0)
                 {
                     return result;
@@ -258,34 +247,22 @@ public sealed class TriggerStore
         return await _connection.InTransactionAsync(
             async (connection, transaction) =>
             {
-                var missing = await MissingWorkflowsAsync(connection, transaction, tables, changes.Select(c => c.WorkflowId).OfType<string>(), cancellationToken).ConfigureAwait(false);
-                var accepted = new List<(int Index, TriggerChange Change)>();
-                for (var i = 0; i < changes.Count; i++)
-                {
-                    if (changes[i].WorkflowId is { } workflowId && missing.Contains(workflowId))
-                    {
-                        result.Rejected.Add(WorkflowNotFound(i, workflowId));
-                    }
-                    else
-                    {
-                        accepted.Add((i, changes[i]));
-                    }
-                }
+                var accepted = await AcceptKnownWorkflowsAsync(connection, transaction, tables, changes, c => c.WorkflowId, result, cancellationToken).ConfigureAwait(false);
 
                 var parameters = new
                 {
-                    Ids = accepted.Select(a => a.Change.Id).ToArray(),
-                    Names = accepted.Select(a => a.Change.Name is null ? null : Validation.TriggerRules.NormalizeName(a.Change.Name)).ToArray(),
-                    WorkflowIds = accepted.Select(a => a.Change.WorkflowId).ToArray(),
-                    Sources = accepted.Select(a => a.Change.Source).ToArray(),
-                    EventTypes = accepted.Select(a => a.Change.EventType).ToArray(),
-                    Configs = accepted.Select(a => a.Change.ConfigJson).ToArray(),
-                    SetDescriptions = accepted.Select(a => a.Change.SetDescription).ToArray(),
-                    Descriptions = accepted.Select(a => a.Change.Description).ToArray(),
+                    Ids = accepted.Select(a => a.Item.Id).ToArray(),
+                    Names = accepted.Select(a => a.Item.Name is null ? null : Validation.TriggerRules.NormalizeName(a.Item.Name)).ToArray(),
+                    WorkflowIds = accepted.Select(a => a.Item.WorkflowId).ToArray(),
+                    Sources = accepted.Select(a => a.Item.Source).ToArray(),
+                    EventTypes = accepted.Select(a => a.Item.EventType).ToArray(),
+                    Configs = accepted.Select(a => a.Item.ConfigJson).ToArray(),
+                    SetDescriptions = accepted.Select(a => a.Item.SetDescription).ToArray(),
+                    Descriptions = accepted.Select(a => a.Item.Description).ToArray(),
                 };
                 var rows = await connection.QueryAsync<TriggerRecord>(new CommandDefinition(
                     string.Format(sql, Select("written", tables)), parameters, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-                CollectInInputOrder(result, rows, accepted.Select(a => (a.Index, a.Change.Id)));
+                CollectInInputOrder(result, rows, accepted.Select(a => (a.Index, a.Item.Id)));
                 return result;
             },
             cancellationToken).ConfigureAwait(false);
@@ -425,17 +402,36 @@ public sealed class TriggerStore
         }
     }
 
-    private static async Task<HashSet<string>> MissingWorkflowsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, EngineTables tables, IEnumerable<string> workflowIds, CancellationToken cancellationToken)
+    /// <summary>
+    /// Where the engine's workflows table exists, refuses (into <paramref name="result"/>) the items that name a
+    /// workflow it does not hold, in one query for the batch; returns the rest with their input positions.
+    /// </summary>
+    private static async Task<List<(int Index, T Item)>> AcceptKnownWorkflowsAsync<T>(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, EngineTables tables, IReadOnlyList<T> items, Func<T, string?> workflowOf, BatchResult result, CancellationToken cancellationToken)
     {
-        var wanted = workflowIds.Distinct(StringComparer.Ordinal).ToArray();
-        if (!tables.Workflows || wanted.Length == 0)
+        var wanted = items.Select(workflowOf).OfType<string>().Distinct(StringComparer.Ordinal).ToArray();
+        var missing = new HashSet<string>(StringComparer.Ordinal);
+        if (tables.Workflows && wanted.Length > 0)
         {
-            return new HashSet<string>();
+            var found = await connection.QueryAsync<string>(new CommandDefinition(
+                "SELECT id FROM workflows WHERE id = ANY(@Ids)", new { Ids = wanted }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            missing.UnionWith(wanted.Except(found, StringComparer.Ordinal));
         }
 
-        var found = await connection.QueryAsync<string>(new CommandDefinition(
-            "SELECT id FROM workflows WHERE id = ANY(@Ids)", new { Ids = wanted }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return wanted.Except(found, StringComparer.Ordinal).ToHashSet(StringComparer.Ordinal);
+        var accepted = new List<(int Index, T Item)>(items.Count);
+        for (var i = 0; i < items.Count; i++)
+        {
+            if (workflowOf(items[i]) is { } workflowId && missing.Contains(workflowId))
+            {
+                result.Rejected.Add(WorkflowNotFound(i, workflowId));
+            }
+            else
+            {
+                accepted.Add((i, items[i]));
+            }
+        }
+
+        return accepted;
     }
 
     private static RejectedTrigger NotFound(int index, int id) =>
