@@ -17,7 +17,8 @@ $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 
 $module = Import-Module $ModulePath -PassThru
-$common = [System.Management.Automation.Cmdlet]::CommonParameters + [System.Management.Automation.Cmdlet]::OptionalCommonParameters
+# -WhatIf and -Confirm are documented like the cmdlets' own parameters (as platyPS does); the rest are <CommonParameters>.
+$common = [System.Management.Automation.Cmdlet]::CommonParameters + 'UseTransaction'
 
 function Read-HelpMarkdown([string] $Path) {
     $help = @{ Synopsis = ''; Description = ''; Examples = [System.Collections.Generic.List[object]]::new(); Parameters = @{} }

@@ -52,6 +52,22 @@ Describe 'Install-TriggerSchema and Get-TriggerSchema' {
         @(Get-WorkflowTrigger).Count | Should -Be 3
     }
 
+    It 'adopts a workflow_triggers table that predates the module, keeping its rows' {
+        Invoke-TestSql $script:db @'
+CREATE TABLE workflow_triggers (id SERIAL PRIMARY KEY, name VARCHAR(255) NOT NULL, description TEXT,
+  workflow_id VARCHAR(255) NOT NULL, source VARCHAR(255) NOT NULL, event_type VARCHAR(255) NOT NULL,
+  config JSONB DEFAULT '{}', is_active BOOLEAN DEFAULT true,
+  created_at TIMESTAMPTZ DEFAULT CURRENT_TIMESTAMP, updated_at TIMESTAMPTZ DEFAULT CURRENT_TIMESTAMP);
+INSERT INTO workflow_triggers (name, workflow_id, source, event_type) VALUES ('Legacy nightly', 'wf_1', 'scheduler-event-source', 'cron_trigger');
+'@
+        $before = Get-TriggerSchema
+        $before.CurrentVersion | Should -Be '1.0.0'
+        $before.IsManaged | Should -BeFalse
+        (Install-TriggerSchema).Action | Should -Be @('Adopt', 'Upgrade')
+        (Get-TriggerSchema).IsManaged | Should -BeTrue
+        (Get-WorkflowTrigger).Name | Should -Be 'Legacy nightly'
+    }
+
     It 'two sessions installing at once leave one consistent schema' {
         $jobs = 1..3 | ForEach-Object {
             Start-ThreadJob -ScriptBlock { param($m, $cs) Import-Module $m; Install-TriggerSchema -ConnectionString $cs } -ArgumentList $env:WT_MODULE_PATH, $script:db
