@@ -170,6 +170,16 @@ Describe 'Set-WorkflowTrigger, Enable/Disable-WorkflowTrigger, Remove-WorkflowTr
         $changed.UpdatedAt | Should -BeGreaterThan $t.UpdatedAt
     }
 
+    It 'applies each piped record''s own fields only: a description given for one record does not carry to the next' {
+        $a = New-Sample -Name 'Piped A' -Extra @{ Description = 'original A' }
+        $b = New-Sample -Name 'Piped B' -Extra @{ Description = 'original B' }
+        $changed = [pscustomobject]@{ Id = $a.Id; Description = 'changed A' }, [pscustomobject]@{ Id = $b.Id; Name = 'Renamed B' } | Set-WorkflowTrigger -PassThru
+        $changed[0].Description | Should -Be 'changed A'
+        $changed[1].Name | Should -Be 'Renamed B'
+        $changed[1].Description | Should -Be 'original B'
+        (Set-WorkflowTrigger -Id $b.Id -Description '' -PassThru).Description | Should -BeNullOrEmpty
+    }
+
     It 'refuses a bad value and a missing id per item, and -WhatIf writes nothing' {
         $t = New-Sample -Name 'Guarded'
         Set-WorkflowTrigger -Id $t.Id -Source 'NOPE' -ErrorVariable problems -ErrorAction SilentlyContinue

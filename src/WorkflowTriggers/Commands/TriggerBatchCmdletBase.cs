@@ -80,7 +80,7 @@ public abstract class TriggerBatchCmdletBase<TItem> : TriggerCmdletBase
     }
 
     /// <summary>Reports refused items as errors and written rows as WorkflowTrigger objects when <paramref name="passThru"/>.</summary>
-    protected void Report(BatchResult result, bool passThru)
+    protected void Report(BatchResult result, bool passThru, string done)
     {
         foreach (var rejected in result.Rejected)
         {
@@ -89,7 +89,7 @@ public abstract class TriggerBatchCmdletBase<TItem> : TriggerCmdletBase
 
         foreach (var row in result.Written)
         {
-            WriteVerbose($"{Describe(row)} done.");
+            WriteVerbose($"{Describe(row)} {done}.");
             if (passThru)
             {
                 WriteObject(WorkflowTrigger.From(row));

@@ -14,11 +14,26 @@ public sealed class SetWorkflowTriggerCommand : TriggerIdCmdletBase<TriggerChang
     [AllowEmptyString]
     public string? Name { get; set; }
 
+    private string? _description;
+    private bool _descriptionGiven;
+
     /// <summary>The new description; an empty string clears it.</summary>
+    /// <remarks>
+    /// Whether it was given is tracked here, not read from BoundParameters: between piped records PowerShell
+    /// restores the default (null) through this setter but leaves the previous record's name in BoundParameters.
+    /// </remarks>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [AllowEmptyString]
     [AllowNull]
-    public string? Description { get; set; }
+    public string? Description
+    {
+        get => _description;
+        set
+        {
+            _description = value;
+            _descriptionGiven = value is not null;
+        }
+    }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [AllowEmptyString]
@@ -55,7 +70,7 @@ public sealed class SetWorkflowTriggerCommand : TriggerIdCmdletBase<TriggerChang
             return;
         }
 
-        var setDescription = MyInvocation.BoundParameters.ContainsKey(nameof(Description));
+        var setDescription = _descriptionGiven;
         var anyChange = Name is not null || WorkflowId is not null || Source is not null || EventType is not null || config is not null || setDescription;
         if (!anyChange)
         {
@@ -84,7 +99,7 @@ public sealed class SetWorkflowTriggerCommand : TriggerIdCmdletBase<TriggerChang
     protected override void ProcessBatch(IReadOnlyList<TriggerChange> batch)
     {
         var approved = ConfirmEach(batch, c => c.Id, c => "Update " + string.Join(", ", FieldsOf(c)));
-        Report(Await(ct => Store.UpdateAsync(approved, ct)), PassThru);
+        Report(Await(ct => Store.UpdateAsync(approved, ct)), PassThru, "updated");
     }
 
     private static IEnumerable<string> FieldsOf(TriggerChange change)
@@ -140,7 +155,7 @@ public sealed class SetTriggerTargetNodeCommand : TriggerIdCmdletBase<(int Id, s
     protected override void ProcessBatch(IReadOnlyList<(int Id, string? NodeId)> batch)
     {
         var approved = ConfirmEach(batch, r => r.Id, r => r.NodeId is null ? "Clear target node" : $"Set target node to '{r.NodeId}'");
-        Report(Await(ct => Store.SetTargetNodeAsync(approved, Force, ct)), PassThru);
+        Report(Await(ct => Store.SetTargetNodeAsync(approved, Force, ct)), PassThru, "routed");
     }
 }
 
@@ -163,7 +178,7 @@ public abstract class SetTriggerStateCommandBase : TriggerIdCmdletBase<int>
     protected override void ProcessBatch(IReadOnlyList<int> batch)
     {
         var approved = ConfirmEach(batch, id => id, _ => Active ? "Enable" : "Disable");
-        Report(Await(ct => Store.SetActiveAsync(approved, Active, ct)), PassThru);
+        Report(Await(ct => Store.SetActiveAsync(approved, Active, ct)), PassThru, Active ? "enabled" : "disabled");
     }
 }
 
@@ -206,6 +221,6 @@ public sealed class RemoveWorkflowTriggerCommand : TriggerIdCmdletBase<int>
     {
         var skipPrompt = Force && !WhatIfRequested && !MyInvocation.BoundParameters.ContainsKey("Confirm");
         var approved = ConfirmEach(batch, id => id, _ => "Delete", skipPrompt);
-        Report(Await(ct => Store.DeleteAsync(approved, ct)), PassThru);
+        Report(Await(ct => Store.DeleteAsync(approved, ct)), PassThru, "deleted");
     }
 }
