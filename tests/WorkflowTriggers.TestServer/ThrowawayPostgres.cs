@@ -61,6 +61,10 @@ public sealed class ThrowawayPostgres
         return new ThrowawayPostgres(container.GetConnectionString(), "testcontainers", JsonSerializer.Serialize(new StopInfo("docker", id, null)));
     }
 
+    /// <summary>A local cluster regardless of the environment variable or Docker: for testing the cleanup itself.</summary>
+    public static Task<ThrowawayPostgres> StartLocalClusterAsync(int ownerPid, Action<string>? log = null) =>
+        LocalCluster.StartAsync(ownerPid, log ?? (_ => { }));
+
     /// <summary>Removes a server started by <see cref="StartAsync"/>; does nothing for an environment-given one.</summary>
     public Task StopAsync() => StopState is null ? Task.CompletedTask : StopAsync(StopState);
 

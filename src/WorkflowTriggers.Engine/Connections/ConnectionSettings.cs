@@ -86,7 +86,12 @@ public static class ConnectionSettings
 
         if (!string.IsNullOrEmpty(sslMode))
         {
-            builder.SslMode = Enum.Parse<SslMode>(sslMode, ignoreCase: true);
+            if (!Enum.TryParse<SslMode>(sslMode, ignoreCase: true, out var mode) || !Enum.IsDefined(mode))
+            {
+                throw new TriggerEngineException(TriggerErrorKind.InvalidArgument, $"SslMode '{sslMode}' is not one of {string.Join(", ", SslModeNames)}.");
+            }
+
+            builder.SslMode = mode;
         }
 
         return builder.ConnectionString;
