@@ -15,6 +15,21 @@ Describe 'The built module' {
         }
     }
 
+    It 'has examples (help and README) that are valid PowerShell' {
+        $blocks = [System.Collections.Generic.List[string]]::new()
+        foreach ($command in Get-Command -Module WorkflowTriggers) {
+            (Get-Help $command.Name -Examples).examples.example | ForEach-Object { $blocks.Add($_.code) }
+        }
+        $readme = Get-Content -Raw (Join-Path $PSScriptRoot '../../README.md')
+        [regex]::Matches($readme, '(?s)```powershell\r?\n(.*?)```') | ForEach-Object { $blocks.Add($_.Groups[1].Value) }
+        $blocks.Count | Should -BeGreaterThan 20
+        foreach ($block in $blocks) {
+            $errors = $null
+            [System.Management.Automation.Language.Parser]::ParseInput($block, [ref] $null, [ref] $errors) | Out-Null
+            $errors | Should -BeNullOrEmpty -Because $block
+        }
+    }
+
     It 'declares an output type on every cmdlet that returns objects' {
         foreach ($name in 'Connect-TriggerDatabase', 'Get-WorkflowTrigger', 'New-WorkflowTrigger', 'Set-WorkflowTrigger', 'Set-TriggerTargetNode', 'Enable-WorkflowTrigger', 'Disable-WorkflowTrigger', 'Remove-WorkflowTrigger', 'Install-TriggerSchema', 'Get-TriggerSchema') {
             (Get-Command $name).OutputType.Count | Should -BeGreaterThan 0 -Because $name
