@@ -97,13 +97,6 @@ public static class ConnectionSettings
         return builder.ConnectionString;
     }
 
-    /// <summary>Host, port, database and user: what a person needs to know which database this is. Never the password.</summary>
-    public static string Describe(string connectionString)
-    {
-        var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        return $"Host={builder.Host};Port={builder.Port};Database={builder.Database};Username={builder.Username}";
-    }
-
     public static string[] SslModeNames => Enum.GetNames<SslMode>();
 
     internal static (string Host, int? Port) SplitServer(string server)

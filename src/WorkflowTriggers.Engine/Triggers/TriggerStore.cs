@@ -17,8 +17,6 @@ public sealed class TriggerStore
 
     public TriggerStore(TriggerConnection connection) => _connection = connection;
 
-    public TriggerConnection Connection => _connection;
-
     // The one select list of a trigger. {0} is the relation (the table or a CTE of written rows); the workflow's
     // name comes from the engine's workflows table only where it exists.
     private const string SelectWithWorkflow = """
