@@ -31,6 +31,13 @@ public sealed class TriggerEngineException : Exception
 
     public string? SqlState { get; }
 
+    /// <summary>
+    /// The server refused the data itself (SQLSTATE classes 22 data exception, 23 integrity violation, 54 program
+    /// limit such as an index row too large), not the connection or the statement: other rows of the same batch
+    /// may be fine on their own.
+    /// </summary>
+    public bool IsRowRefusal => SqlState is { Length: 5 } state && (state.StartsWith("22", StringComparison.Ordinal) || state.StartsWith("23", StringComparison.Ordinal) || state.StartsWith("54", StringComparison.Ordinal));
+
     /// <summary>Name of the missing relation when <see cref="Kind"/> is <see cref="TriggerErrorKind.MissingTable"/>.</summary>
     public string? TableName { get; init; }
 
@@ -58,6 +65,13 @@ public sealed class TriggerEngineException : Exception
                 return new TriggerEngineException(TriggerErrorKind.Timeout, $"The server cancelled the statement: {pg.MessageText}", pg.SqlState, pg);
             case PostgresException pg when pg.SqlState == PostgresErrorCodes.QueryCanceled:
                 return new OperationCanceledException("The statement was cancelled.", pg);
+            case PostgresException pg when pg.SqlState == PostgresErrorCodes.ProgramLimitExceeded && pg.MessageText.Contains("index row", StringComparison.Ordinal):
+                return new TriggerEngineException(
+                    TriggerErrorKind.InvalidArgument,
+                    $"The row is too large for an index: {pg.MessageText}. The likely one is idx_trigger_lookup_covering, which INCLUDEs config, "
+                    + "so an active trigger's config must fit in an index row (about 2.7 KB after compression).",
+                    pg.SqlState,
+                    pg);
             case PostgresException pg when pg.SqlState == PostgresErrorCodes.CheckViolation:
                 return new TriggerEngineException(TriggerErrorKind.InvalidArgument, $"The server refused the row: {pg.MessageText} (constraint {pg.ConstraintName}).", pg.SqlState, pg);
             case PostgresException pg when pg.SqlState == PostgresErrorCodes.ForeignKeyViolation:

@@ -150,6 +150,18 @@ public class TriggerStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_config_too_large_for_the_covering_index_is_a_row_refusal_that_names_the_index()
+    {
+        var random = new Random(7);
+        var blob = new string(Enumerable.Range(0, 10000).Select(_ => (char)random.Next(33, 126)).ToArray());
+        var config = System.Text.Json.JsonSerializer.Serialize(new { blob });
+        var error = await Assert.ThrowsAsync<TriggerEngineException>(() => _store.InsertAsync(new[] { Sample("Small"), Sample("Huge", config: config) }, default));
+        Assert.True(error.IsRowRefusal);
+        Assert.Contains("idx_trigger_lookup_covering", error.Message);
+        Assert.Empty(await QueryAsync(new TriggerFilter()));
+    }
+
+    [Fact]
     public async Task Missing_table_is_named_in_the_error()
     {
         await _db.ExecuteAsync("DROP TABLE workflow_triggers CASCADE");

@@ -101,6 +101,26 @@ Describe 'New-WorkflowTrigger' {
         (Get-Count) | Should -Be ($before + 2)
     }
 
+    It 'isolates an item the server refuses (config too large for the covering index): the rest of the batch goes in' {
+        $blob = -join (1..10000 | ForEach-Object { [char](Get-Random -Minimum 33 -Maximum 126 -SetSeed $_) })
+        $items = 1..7 | ForEach-Object {
+            [pscustomobject]@{ Name = "Sized $_"; WorkflowId = 'wf_sized'; Source = 'webhook-event-source'; EventType = 'webhook_received'; Config = if ($_ -eq 4) { @{ blob = $blob } } else { @{ n = $_ } } }
+        }
+        $created = $items | New-WorkflowTrigger -ErrorVariable problems -ErrorAction SilentlyContinue
+        $created.Name | Should -Be @('Sized 1', 'Sized 2', 'Sized 3', 'Sized 5', 'Sized 6', 'Sized 7')
+        $problems.Count | Should -Be 1
+        $problems[0].FullyQualifiedErrorId | Should -BeLike 'RowRefused,*'
+        $problems[0].TargetObject | Should -Be 'Sized 4'
+        $problems[0].Exception.Message | Should -Match 'idx_trigger_lookup_covering'
+
+        # Inactive rows are outside the partial index, so the big config fits; enabling it is what the index refuses.
+        $inactive = New-WorkflowTrigger -Name 'Sized inactive' -WorkflowId wf_sized -Source webhook-event-source -EventType webhook_received -Config @{ blob = $blob } -Inactive
+        $enabled = $inactive.Id, $created[0].Id | Enable-WorkflowTrigger -PassThru -ErrorVariable refused -ErrorAction SilentlyContinue
+        $enabled.Id | Should -Be $created[0].Id
+        $refused[0].TargetObject | Should -Be $inactive.Id
+        (Get-WorkflowTrigger -Id $inactive.Id).IsActive | Should -BeFalse
+    }
+
     It 'stores and returns SQL-looking text verbatim' {
         $hostile = "x'); DROP TABLE workflow_triggers;--"
         $created = New-Sample -Name $hostile -Extra @{ Description = $hostile }

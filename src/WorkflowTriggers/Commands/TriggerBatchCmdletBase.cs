@@ -79,6 +79,43 @@ public abstract class TriggerBatchCmdletBase<TItem> : TriggerCmdletBase
         return approved;
     }
 
+    /// <summary>
+    /// Writes a batch with one statement. If the server refuses the batch for its data (one row too large for an
+    /// index, say), the batch is split in halves and each half written alone, down to the item at fault, which is
+    /// reported on its own: the other items still go in. <paramref name="firstAttempt"/> is a write already started.
+    /// </summary>
+    protected void WriteIsolatingRefusals(
+        IReadOnlyList<TItem> batch,
+        Func<IReadOnlyList<TItem>, CancellationToken, Task<BatchResult>> write,
+        Func<TItem, object?> targetOf,
+        Action<IReadOnlyList<TItem>, BatchResult> report,
+        Task<BatchResult>? firstAttempt = null)
+    {
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            report(batch, AwaitEngine(ct => firstAttempt ?? write(batch, ct)));
+        }
+        catch (TriggerEngineException ex) when (ex.IsRowRefusal && batch.Count > 1)
+        {
+            var half = batch.Count / 2;
+            WriteIsolatingRefusals(batch.Take(half).ToArray(), write, targetOf, report);
+            WriteIsolatingRefusals(batch.Skip(half).ToArray(), write, targetOf, report);
+        }
+        catch (TriggerEngineException ex) when (ex.IsRowRefusal)
+        {
+            WriteError(new ErrorRecord(ex, "RowRefused", ErrorCategory.InvalidData, targetOf(batch[0])));
+        }
+        catch (TriggerEngineException ex)
+        {
+            ThrowTerminatingError(ToErrorRecord(ex, ErrorTarget));
+        }
+    }
+
     /// <summary>Reports refused items as errors and written rows as WorkflowTrigger objects when <paramref name="passThru"/>.</summary>
     protected void Report(BatchResult result, bool passThru, string done)
     {

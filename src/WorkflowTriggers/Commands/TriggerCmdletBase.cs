@@ -36,16 +36,25 @@ public abstract class CancellableCmdletBase : PSCmdlet, IDisposable
     {
         try
         {
-            return work(Cancellation).GetAwaiter().GetResult();
-        }
-        catch (OperationCanceledException) when (Cancellation.IsCancellationRequested || Stopping)
-        {
-            throw new PipelineStoppedException();
+            return AwaitEngine(work);
         }
         catch (TriggerEngineException ex)
         {
             ThrowTerminatingError(ToErrorRecord(ex, ErrorTarget));
             throw; // not reached: ThrowTerminatingError always throws
+        }
+    }
+
+    /// <summary>As <see cref="Await{T}"/>, but engine failures reach the caller, which can report them per item.</summary>
+    protected T AwaitEngine<T>(Func<CancellationToken, Task<T>> work)
+    {
+        try
+        {
+            return work(Cancellation).GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException) when (Cancellation.IsCancellationRequested || Stopping)
+        {
+            throw new PipelineStoppedException();
         }
     }
 

@@ -99,7 +99,7 @@ public sealed class SetWorkflowTriggerCommand : TriggerIdCmdletBase<TriggerChang
     protected override void ProcessBatch(IReadOnlyList<TriggerChange> batch)
     {
         var approved = ConfirmEach(batch, c => c.Id, c => "Update " + string.Join(", ", FieldsOf(c)));
-        Report(Await(ct => Store.UpdateAsync(approved, ct)), PassThru, "updated");
+        WriteIsolatingRefusals(approved, Store.UpdateAsync, c => c.Id, (_, result) => Report(result, PassThru, "updated"));
     }
 
     private static IEnumerable<string> FieldsOf(TriggerChange change)
@@ -155,7 +155,7 @@ public sealed class SetTriggerTargetNodeCommand : TriggerIdCmdletBase<(int Id, s
     protected override void ProcessBatch(IReadOnlyList<(int Id, string? NodeId)> batch)
     {
         var approved = ConfirmEach(batch, r => r.Id, r => r.NodeId is null ? "Clear target node" : $"Set target node to '{r.NodeId}'");
-        Report(Await(ct => Store.SetTargetNodeAsync(approved, Force, ct)), PassThru, "routed");
+        WriteIsolatingRefusals(approved, (items, ct) => Store.SetTargetNodeAsync(items, Force, ct), r => r.Id, (_, result) => Report(result, PassThru, "routed"));
     }
 }
 
@@ -178,7 +178,7 @@ public abstract class SetTriggerStateCommandBase : TriggerIdCmdletBase<int>
     protected override void ProcessBatch(IReadOnlyList<int> batch)
     {
         var approved = ConfirmEach(batch, id => id, _ => Active ? "Enable" : "Disable");
-        Report(Await(ct => Store.SetActiveAsync(approved, Active, ct)), PassThru, Active ? "enabled" : "disabled");
+        WriteIsolatingRefusals(approved, (ids, ct) => Store.SetActiveAsync(ids, Active, ct), id => id, (_, result) => Report(result, PassThru, Active ? "enabled" : "disabled"));
     }
 }
 
@@ -221,6 +221,6 @@ public sealed class RemoveWorkflowTriggerCommand : TriggerIdCmdletBase<int>
     {
         var skipPrompt = Force && !WhatIfRequested && !MyInvocation.BoundParameters.ContainsKey("Confirm");
         var approved = ConfirmEach(batch, id => id, _ => "Delete", skipPrompt);
-        Report(Await(ct => Store.DeleteAsync(approved, ct)), PassThru, "deleted");
+        WriteIsolatingRefusals(approved, Store.DeleteAsync, id => id, (_, result) => Report(result, PassThru, "deleted"));
     }
 }
