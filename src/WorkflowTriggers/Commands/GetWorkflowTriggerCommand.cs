@@ -1,5 +1,5 @@
-using WorkflowTriggers.Completers;
 using System.Management.Automation;
+using WorkflowTriggers.Completers;
 using WorkflowTriggers.Engine;
 
 namespace WorkflowTriggers.Commands;
