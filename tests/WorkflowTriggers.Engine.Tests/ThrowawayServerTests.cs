@@ -19,7 +19,8 @@ public class ThrowawayServerTests
             return;
         }
 
-        using var owner = Process.Start(new ProcessStartInfo("sleep", "2") { UseShellExecute = false })!;
+        // An owner this test ends itself once the server answers, so a slow start cannot race it.
+        using var owner = Process.Start(new ProcessStartInfo("sleep", "120") { UseShellExecute = false })!;
         var server = await ThrowawayPostgres.StartLocalClusterAsync(owner.Id);
         var folder = JsonDocument.Parse(server.StopState!).RootElement.GetProperty("Id").GetString()!;
 
@@ -29,6 +30,7 @@ public class ThrowawayServerTests
             Assert.True(Directory.Exists(folder));
         }
 
+        owner.Kill();
         await owner.WaitForExitAsync();
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (Directory.Exists(folder) && DateTime.UtcNow < deadline)
