@@ -61,7 +61,7 @@ public sealed class GetWorkflowTriggerCommand : TriggerCmdletBase
 
         _idsGiven = true;
         _pendingIds.AddRange(Id);
-        if (_pendingIds.Count >= TriggerBatchCmdletBase<int>.DefaultBatchSize)
+        if (_pendingIds.Count >= Batching.DefaultSize)
         {
             QueryPendingIds();
         }

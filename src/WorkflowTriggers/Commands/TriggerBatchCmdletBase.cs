@@ -3,22 +3,25 @@ using WorkflowTriggers.Engine;
 
 namespace WorkflowTriggers.Commands;
 
+internal static class Batching
+{
+    /// <summary>Items per statement: large enough that round trips do not dominate, small enough to cancel quickly.</summary>
+    internal const int DefaultSize = 1000;
+}
+
 /// <summary>
 /// Collects piped items into batches, so a pipeline of 100,000 objects is a hundred statements, not 100,000,
 /// while errors, -WhatIf and -Confirm still speak of each item.
 /// </summary>
 public abstract class TriggerBatchCmdletBase<TItem> : TriggerCmdletBase
 {
-    /// <summary>Items per statement: large enough that round trips do not dominate, small enough to cancel quickly.</summary>
-    internal const int DefaultBatchSize = 1000;
-
     private readonly List<TItem> _pending = new();
     private readonly HashSet<int> _pendingIds = new();
     private TriggerStore? _store;
 
     protected TriggerStore Store => _store ??= new TriggerStore(Database);
 
-    protected virtual int BatchSize => DefaultBatchSize;
+    protected virtual int BatchSize => Batching.DefaultSize;
 
     protected override void EndProcessing() => Flush();
 
