@@ -20,10 +20,7 @@ function Show([scriptblock] $Command) {
 }
 
 Step 'The engine''s own tables: workflows with their node graphs'
-@'
-CREATE TABLE workflows (id varchar(255) PRIMARY KEY, name text NOT NULL);
-CREATE TABLE workflow_nodes (id serial PRIMARY KEY, workflow_id varchar(255) NOT NULL, node_id varchar(255) NOT NULL, node_type varchar(255), name varchar(255));
-CREATE TABLE workflow_connections (id serial PRIMARY KEY, workflow_id varchar(255) NOT NULL, from_node_id varchar(255) NOT NULL, to_node_id varchar(255) NOT NULL);
+(Get-Content -Raw (Join-Path $PSScriptRoot '../tests/sql/engine-tables.sql')) + @'
 INSERT INTO workflows VALUES ('wf_bd11290f923b', 'Invoice intake'), ('wf_3c9a01d4e7f2', 'Document updates'), ('wf_77e0b2c4a915', 'Search queries');
 INSERT INTO workflow_nodes (workflow_id, node_id, node_type, name) VALUES
   ('wf_bd11290f923b', 'pdf_input_validator', 'input', 'PDF input validator'),

@@ -55,10 +55,6 @@ public sealed class TestDatabase : IAsyncLifetime
         return (T)(await command.ExecuteScalarAsync())!;
     }
 
-    /// <summary>The engine's graph tables, as the spec README describes them.</summary>
-    public const string EngineTablesSql = """
-        CREATE TABLE workflows (id varchar(255) PRIMARY KEY, name text NOT NULL);
-        CREATE TABLE workflow_nodes (id serial PRIMARY KEY, workflow_id varchar(255) NOT NULL, node_id varchar(255) NOT NULL, node_type varchar(255), name varchar(255));
-        CREATE TABLE workflow_connections (id serial PRIMARY KEY, workflow_id varchar(255) NOT NULL, from_node_id varchar(255) NOT NULL, to_node_id varchar(255) NOT NULL);
-        """;
+    /// <summary>The engine's graph tables (tests/sql/engine-tables.sql, copied beside the test assembly).</summary>
+    public static readonly string EngineTablesSql = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "engine-tables.sql"));
 }

@@ -19,11 +19,7 @@ function Invoke-TestSql([string] $ConnectionString, [string] $Sql) {
     if ($LASTEXITCODE -ne 0) { throw "SQL failed: $Sql" }
 }
 
-$script:EngineTablesSql = @'
-CREATE TABLE workflows (id varchar(255) PRIMARY KEY, name text NOT NULL);
-CREATE TABLE workflow_nodes (id serial PRIMARY KEY, workflow_id varchar(255) NOT NULL, node_id varchar(255) NOT NULL, node_type varchar(255), name varchar(255));
-CREATE TABLE workflow_connections (id serial PRIMARY KEY, workflow_id varchar(255) NOT NULL, from_node_id varchar(255) NOT NULL, to_node_id varchar(255) NOT NULL);
-'@
+$script:EngineTablesSql = Get-Content -Raw (Join-Path $PSScriptRoot '../sql/engine-tables.sql')
 
 function Add-EngineTables([string] $ConnectionString) {
     Invoke-TestSql $ConnectionString ($script:EngineTablesSql + @'

@@ -122,7 +122,8 @@ public static class SchemaSteps
     public static string ForeignKeySql(bool validateExisting) =>
         $"ALTER TABLE workflow_triggers ADD CONSTRAINT {ForeignKeyName} FOREIGN KEY (workflow_id) REFERENCES workflows(id) ON DELETE CASCADE{(validateExisting ? string.Empty : " NOT VALID")};";
 
-    internal static int IndexOf(string version)
+    /// <summary>The position of a version in <see cref="Versions"/>; -1 when this module does not know it.</summary>
+    public static int IndexOf(string version)
     {
         for (var i = 0; i < Versions.Count; i++)
         {

@@ -299,7 +299,6 @@ public sealed class TriggerStore
         return await _connection.InTransactionAsync(
             async (connection, transaction) =>
             {
-                var keys = await DescribeAsync(connection, transaction, requests.Select(r => r.Id).ToArray(), cancellationToken).ConfigureAwait(false);
                 var parameters = new
                 {
                     Ids = requests.Select(r => r.Id).ToArray(),
@@ -311,6 +310,11 @@ public sealed class TriggerStore
                     transaction,
                     cancellationToken: cancellationToken)).ConfigureAwait(false);
                 var written = rows.ToDictionary(r => r.Id);
+                // Only the triggers the update skipped need naming: absent, or their workflow lacks the node.
+                var skipped = requests.Select(r => r.Id).Where(id => !written.ContainsKey(id)).Distinct().ToArray();
+                var keys = skipped.Length == 0
+                    ? new Dictionary<int, TriggerKey>()
+                    : await DescribeAsync(connection, transaction, skipped, cancellationToken).ConfigureAwait(false);
                 for (var i = 0; i < requests.Count; i++)
                 {
                     var (id, nodeId) = requests[i];

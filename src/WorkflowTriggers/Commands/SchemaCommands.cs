@@ -92,7 +92,7 @@ public sealed class InstallTriggerSchemaCommand : TriggerCmdletBase
             return last.Version;
         }
 
-        var index = SchemaSteps.Versions.ToList().FindIndex(v => v.Version == last.Version);
+        var index = SchemaSteps.IndexOf(last.Version);
         return SchemaSteps.Versions[index - 1].Version;
     }
 }
