@@ -22,6 +22,13 @@
         'Enable-WorkflowTrigger'
         'Disable-WorkflowTrigger'
         'Remove-WorkflowTrigger'
+        'Get-WorkflowInputNode'
+        'Invoke-TriggerBackfill'
+        'Test-WorkflowTrigger'
+        'Get-OrphanTrigger'
+        'Remove-OrphanTrigger'
+        'Export-WorkflowTrigger'
+        'Import-WorkflowTrigger'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -31,6 +31,9 @@ public sealed class TriggerEngineException : Exception
 
     public string? SqlState { get; }
 
+    /// <summary>A stable error id more specific than <see cref="Kind"/>, where the engine knows one.</summary>
+    public string? ErrorId { get; init; }
+
     /// <summary>
     /// The server refused the data itself (SQLSTATE classes 22 data exception, 23 integrity violation, 54 program
     /// limit such as an index row too large), not the connection or the statement: other rows of the same batch

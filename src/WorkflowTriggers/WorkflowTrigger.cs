@@ -61,4 +61,20 @@ public sealed class WorkflowTrigger
         CreatedAt = record.CreatedAt,
         UpdatedAt = record.UpdatedAt,
     };
+
+    internal TriggerRecord ToRecord() => new()
+    {
+        Id = Id,
+        Name = Name,
+        Description = Description,
+        WorkflowId = WorkflowId,
+        WorkflowName = WorkflowName,
+        Source = Source,
+        EventType = EventType,
+        TargetNodeId = TargetNodeId,
+        ConfigJson = ConfigJson,
+        IsActive = IsActive,
+        CreatedAt = CreatedAt,
+        UpdatedAt = UpdatedAt,
+    };
 }

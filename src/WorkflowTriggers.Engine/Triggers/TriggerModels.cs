@@ -56,6 +56,9 @@ public sealed class TriggerFilter
     public string? TargetNodeId { get; init; }
     public bool? IsActive { get; init; }
     public bool Untargeted { get; init; }
+
+    /// <summary>Only triggers whose workflow does not exist in the engine's workflows table.</summary>
+    public bool Orphans { get; init; }
 }
 
 /// <summary>Why a requested change was not made to a trigger.</summary>
@@ -64,6 +67,7 @@ public enum TriggerRejection
     NotFound,
     WorkflowNotFound,
     NodeNotInWorkflow,
+    NotAnOrphan,
 }
 
 /// <summary>A trigger that was not changed, and why.</summary>

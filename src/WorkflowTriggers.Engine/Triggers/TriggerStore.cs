@@ -38,6 +38,12 @@ public sealed class TriggerStore
     private static string Select(string relation, EngineTables tables) =>
         string.Format(tables.Workflows ? SelectWithWorkflow : SelectWithoutWorkflow, relation);
 
+    /// <summary>The select list of triggers a write CTE named 'written' returned, aliased t.</summary>
+    internal static string SelectWritten(EngineTables tables) => Select("written", tables);
+
+    /// <summary>The select list of triggers from a relation, aliased t.</summary>
+    internal static string SelectFrom(string relation, EngineTables tables) => Select(relation, tables);
+
     /// <summary>Which of the engine's tables this database has; asked once per store.</summary>
     public async Task<EngineTables> GetTablesAsync(CancellationToken cancellationToken) =>
         _tables ??= await _connection.RunAsync(c => EngineTables.ProbeAsync(c, cancellationToken), cancellationToken).ConfigureAwait(false);
@@ -46,6 +52,11 @@ public sealed class TriggerStore
     public async IAsyncEnumerable<TriggerRecord> QueryAsync(TriggerFilter filter, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var tables = await GetTablesAsync(cancellationToken).ConfigureAwait(false);
+        if (filter.Orphans)
+        {
+            RequireWorkflows(tables);
+        }
+
         var sql = new StringBuilder(Select("workflow_triggers", tables)).Append("\nWHERE true");
         // Each fragment is fixed text chosen by which filters are present; the values travel as parameters.
         if (filter.Ids is not null) sql.Append("\n  AND t.id = ANY(@Ids)");
@@ -59,6 +70,7 @@ public sealed class TriggerStore
         if (filter.IsActive == true) sql.Append("\n  AND t.is_active = true");
         if (filter.IsActive == false) sql.Append("\n  AND t.is_active IS NOT TRUE");
         if (filter.Untargeted) sql.Append("\n  AND t.target_node_id IS NULL");
+        if (filter.Orphans) sql.Append("\n  AND " + OrphanPredicate);
         sql.Append("\nORDER BY t.id");
 
         var parameters = new
@@ -211,6 +223,79 @@ public sealed class TriggerStore
 
     private static Task WriteNullableAsync(NpgsqlBinaryImporter writer, string? value, NpgsqlTypes.NpgsqlDbType type, CancellationToken cancellationToken) =>
         value is null ? writer.WriteNullAsync(cancellationToken) : writer.WriteAsync(value, type, cancellationToken);
+
+    // The document's cleanup uses NOT IN (SELECT id FROM workflows), which matches nothing once workflows holds a
+    // NULL id and cannot use an anti-join; NOT EXISTS has neither problem.
+    private const string OrphanPredicate = "NOT EXISTS (SELECT 1 FROM workflows o WHERE o.id = t.workflow_id)";
+
+    /// <summary>Fails with a MissingTable error when the engine's workflows table does not exist.</summary>
+    public async Task RequireWorkflowsAsync(CancellationToken cancellationToken) =>
+        RequireWorkflows(await GetTablesAsync(cancellationToken).ConfigureAwait(false));
+
+    private void RequireWorkflows(EngineTables tables)
+    {
+        if (!tables.Workflows)
+        {
+            // Without the table every trigger would look orphaned: refuse rather than archive them all.
+            throw new TriggerEngineException(
+                TriggerErrorKind.MissingTable,
+                $"The table 'workflows' does not exist in {_connection}, so orphaned triggers cannot be told from the others.")
+            { TableName = "workflows" };
+        }
+    }
+
+    /// <summary>
+    /// Archives (is_active = false, as the document's cleanup does) or deletes the given triggers, in one statement,
+    /// if they are still orphans when the statement runs; the others are refused as not orphaned or not found.
+    /// </summary>
+    public async Task<BatchResult> CleanUpOrphansAsync(IReadOnlyList<int> ids, bool delete, CancellationToken cancellationToken)
+    {
+        var write = delete
+            ? $"DELETE FROM workflow_triggers t WHERE t.id = ANY(@Ids) AND {OrphanPredicate} RETURNING t.*"
+            : $"UPDATE workflow_triggers t SET is_active = false, updated_at = CURRENT_TIMESTAMP WHERE t.id = ANY(@Ids) AND {OrphanPredicate} RETURNING t.*";
+        var result = new BatchResult();
+        if (ids.Count == 0)
+        {
+            return result;
+        }
+
+        var tables = await GetTablesAsync(cancellationToken).ConfigureAwait(false);
+        RequireWorkflows(tables);
+        return await _connection.InTransactionAsync(
+            async (connection, transaction) =>
+            {
+                var rows = await connection.QueryAsync<TriggerRecord>(new CommandDefinition(
+                    $"WITH written AS ({write})\n{Select("written", tables)}", new { Ids = ids.ToArray() }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                var written = rows.ToDictionary(r => r.Id);
+                var skipped = ids.Where(id => !written.ContainsKey(id)).Distinct().ToArray();
+                var keys = skipped.Length == 0
+                    ? new Dictionary<int, TriggerKey>()
+                    : await DescribeAsync(connection, transaction, skipped, cancellationToken).ConfigureAwait(false);
+                var reported = new HashSet<int>();
+                for (var i = 0; i < ids.Count; i++)
+                {
+                    var id = ids[i];
+                    if (written.TryGetValue(id, out var row))
+                    {
+                        if (reported.Add(id))
+                        {
+                            result.Written.Add(row);
+                        }
+                    }
+                    else if (keys.TryGetValue(id, out var key))
+                    {
+                        result.Rejected.Add(new RejectedTrigger(i, TriggerRejection.NotAnOrphan, $"{key} is not an orphan: workflow '{key.WorkflowId}' exists, so it was not changed.", id));
+                    }
+                    else
+                    {
+                        result.Rejected.Add(NotFound(i, id));
+                    }
+                }
+
+                return result;
+            },
+            cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>Applies the changes in one statement; each change sets only the fields it gives.</summary>
     public async Task<BatchResult> UpdateAsync(IReadOnlyList<TriggerChange> changes, CancellationToken cancellationToken)

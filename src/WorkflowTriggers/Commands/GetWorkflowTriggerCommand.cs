@@ -7,7 +7,7 @@ namespace WorkflowTriggers.Commands;
 /// <summary>Streams triggers by id or by any combination of filters.</summary>
 [Cmdlet(VerbsCommon.Get, "WorkflowTrigger")]
 [OutputType(typeof(WorkflowTrigger))]
-public sealed class GetWorkflowTriggerCommand : TriggerCmdletBase
+public sealed class GetWorkflowTriggerCommand : TriggerFilterCmdletBase
 {
     private readonly List<int> _pendingIds = new();
     private TriggerStore? _store;
@@ -16,39 +16,6 @@ public sealed class GetWorkflowTriggerCommand : TriggerCmdletBase
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ValidateRange(1, int.MaxValue)]
     public int[]? Id { get; set; }
-
-    /// <summary>Trigger name; wildcards allowed, case-insensitive.</summary>
-    [Parameter]
-    [SupportsWildcards]
-    [ValidateNotNullOrEmpty]
-    public string? Name { get; set; }
-
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(WorkflowIdCompleter))]
-    public string? WorkflowId { get; set; }
-
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(SourceCompleter))]
-    public string? Source { get; set; }
-
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(EventTypeCompleter))]
-    public string? EventType { get; set; }
-
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(TargetNodeIdCompleter))]
-    public string? TargetNodeId { get; set; }
-
-    [Parameter]
-    public bool? IsActive { get; set; }
-
-    /// <summary>Only triggers without a target node.</summary>
-    [Parameter]
-    public SwitchParameter Untargeted { get; set; }
 
     private TriggerStore Store => _store ??= new TriggerStore(Database);
 
@@ -102,11 +69,48 @@ public sealed class GetWorkflowTriggerCommand : TriggerCmdletBase
             WriteNotFound("TriggerNotFound", $"No workflow trigger has id {id}{(HasFilters ? " and matches the other filters" : string.Empty)}.", id);
         }
     }
+}
 
-    private bool HasFilters => Name is not null || WorkflowId is not null || Source is not null || EventType is not null
-                               || TargetNodeId is not null || IsActive is not null || Untargeted;
+/// <summary>The filters of Get-WorkflowTrigger, shared with the cmdlets that select triggers the same way.</summary>
+public abstract class TriggerFilterCmdletBase : TriggerCmdletBase
+{
+    /// <summary>Trigger name; wildcards allowed, case-insensitive.</summary>
+    [Parameter]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string? Name { get; set; }
 
-    private TriggerFilter Filter(IReadOnlyList<int>? ids) => new()
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(WorkflowIdCompleter))]
+    public string? WorkflowId { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(SourceCompleter))]
+    public string? Source { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(EventTypeCompleter))]
+    public string? EventType { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(TargetNodeIdCompleter))]
+    public string? TargetNodeId { get; set; }
+
+    [Parameter]
+    public bool? IsActive { get; set; }
+
+    /// <summary>Only triggers without a target node.</summary>
+    [Parameter]
+    public SwitchParameter Untargeted { get; set; }
+
+    protected bool HasFilters => Name is not null || WorkflowId is not null || Source is not null || EventType is not null
+                                 || TargetNodeId is not null || IsActive is not null || Untargeted;
+
+    protected TriggerFilter Filter(IReadOnlyList<int>? ids) => new()
     {
         Ids = ids,
         NamePattern = Name,

@@ -60,7 +60,8 @@ public abstract class TriggerBatchCmdletBase<TItem> : TriggerCmdletBase
     /// Names each item's trigger, reports ids that do not exist, and asks ShouldProcess per item.
     /// Returns the items to write.
     /// </summary>
-    protected IReadOnlyList<TItem> ConfirmEach(IReadOnlyList<TItem> batch, Func<TItem, int> idOf, Func<TItem, string> actionOf, bool skipConfirmation = false)
+    /// <param name="alsoConfirm">A second question for high-impact changes (after ShouldProcess said yes).</param>
+    protected IReadOnlyList<TItem> ConfirmEach(IReadOnlyList<TItem> batch, Func<TItem, int> idOf, Func<TItem, string> actionOf, bool skipConfirmation = false, Func<TriggerKey, bool>? alsoConfirm = null)
     {
         var keys = Await(ct => Store.DescribeAsync(batch.Select(idOf).Distinct().ToArray(), ct));
         var approved = new List<TItem>(batch.Count);
@@ -73,7 +74,7 @@ public abstract class TriggerBatchCmdletBase<TItem> : TriggerCmdletBase
                 continue;
             }
 
-            if (skipConfirmation || ShouldProcess(key.ToString(), actionOf(item)))
+            if ((skipConfirmation || ShouldProcess(key.ToString(), actionOf(item))) && (alsoConfirm is null || alsoConfirm(key)))
             {
                 approved.Add(item);
             }

@@ -108,7 +108,7 @@ public abstract class CancellableCmdletBase : PSCmdlet, IDisposable
             TriggerErrorKind.Conflict => ("Conflict", ErrorCategory.InvalidOperation),
             _ => ("DatabaseError", ErrorCategory.InvalidOperation),
         };
-        return new ErrorRecord(exception, id, category, exception.TableName ?? target);
+        return new ErrorRecord(exception, exception.ErrorId ?? id, category, exception.TableName ?? target);
     }
 
     protected void WriteViolation(RuleViolation violation) =>
@@ -119,6 +119,12 @@ public abstract class CancellableCmdletBase : PSCmdlet, IDisposable
 
     protected void WriteRejection(RejectedTrigger rejected)
     {
+        if (rejected.Reason == TriggerRejection.NotAnOrphan)
+        {
+            WriteError(new ErrorRecord(new InvalidOperationException(rejected.Message), "NotAnOrphan", ErrorCategory.InvalidOperation, rejected.Target));
+            return;
+        }
+
         var errorId = rejected.Reason switch
         {
             TriggerRejection.WorkflowNotFound => "WorkflowNotFound",
