@@ -4,7 +4,7 @@
     Measures the module against psql on a throwaway PostgreSQL and writes bench/results.md.
 .DESCRIPTION
     Every figure comes from one run on this machine, side by side: bulk create, indexed lookup, streaming a large
-    table, bulk routing, and Import-Module cost. Needs psql (Debian's postgresql-client) for the baselines.
+    table, bulk routing, backfill, and Import-Module cost. Needs psql (Debian's postgresql-client) for the baselines.
 #>
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
@@ -100,6 +100,42 @@ ANALYZE workflow_triggers;
     $update = Seconds { Invoke-Psql "UPDATE workflow_triggers SET target_node_id = 'query_input_processor', updated_at = CURRENT_TIMESTAMP WHERE workflow_id = 'wf_000000000002'" }
     $routed = @(Get-WorkflowTrigger -WorkflowId wf_000000000001 -TargetNodeId pdf_input_validator).Count
     Add-Result "Route $routed triggers (Get-WorkflowTrigger | Set-TriggerTargetNode vs one UPDATE)" ('{0:N1} s' -f $route) ('{0:N1} s' -f $update) ('{0:N2}x' -f ($route / $update)) 'at most 3x'
+
+    # 7. Backfill all $Rows triggers: Invoke-TriggerBackfill vs one hand-written set-based UPDATE in the same run
+    # (each from the same reset, vacuumed state; medians of 2), and vs the document's one UPDATE per trigger.
+    Invoke-Psql ((Get-Content -Raw (Join-Path $PSScriptRoot '../tests/sql/engine-tables.sql')) + @"
+INSERT INTO workflows SELECT 'wf_' || lpad(w::text, 12, '0'), 'Workflow ' || w FROM generate_series(0, 9) w;
+INSERT INTO workflow_nodes (workflow_id, node_id, node_type)
+SELECT 'wf_' || lpad(w::text, 12, '0'), n, 'task' FROM generate_series(0, 9) w, unnest(ARRAY['pdf_input_validator', 'update_input_validator', 'query_input_processor']) n;
+INSERT INTO workflow_connections (workflow_id, from_node_id, to_node_id)
+SELECT 'wf_' || lpad(w::text, 12, '0'), 'pdf_input_validator', 'update_input_validator' FROM generate_series(0, 9) w;
+"@)
+    $reset = "UPDATE workflow_triggers SET target_node_id = NULL WHERE target_node_id IS NOT NULL; VACUUM ANALYZE workflow_triggers;"
+    $handWritten = @"
+UPDATE workflow_triggers t SET target_node_id = f.node_id, updated_at = CURRENT_TIMESTAMP
+FROM (SELECT DISTINCT ON (n.workflow_id) n.workflow_id, n.node_id FROM workflow_nodes n
+      WHERE NOT EXISTS (SELECT 1 FROM workflow_connections c WHERE c.workflow_id = n.workflow_id AND c.to_node_id = n.node_id)
+      ORDER BY n.workflow_id, n.id) f
+WHERE f.workflow_id = t.workflow_id AND t.target_node_id IS NULL;
+"@
+    $backfillRuns = @(); $updateRuns = @()
+    foreach ($run in 1..2) {
+        Invoke-Psql $reset
+        $backfillRuns += Seconds { $script:summary = Invoke-TriggerBackfill }
+        Invoke-Psql $reset
+        $updateRuns += Seconds { Invoke-Psql $handWritten }
+    }
+    $backfill = ($backfillRuns | Measure-Object -Average).Average
+    $setBased = ($updateRuns | Measure-Object -Average).Average
+    $updated = $script:summary.Updated
+    Add-Result "Invoke-TriggerBackfill of $updated triggers, all indexes (batches of 10,000; mean of 2)" ('{0:N1} s ({1:N0} rows/s); runs {2} s' -f $backfill, ($updated / $backfill), (& $spread $backfillRuns)) ('one set-based UPDATE: {0:N1} s ({1:N0} rows/s); runs {2} s' -f $setBased, ($updated / $setBased), (& $spread $updateRuns)) ('{0:N2} of its throughput' -f ($setBased / $backfill)) 'at least 0.85'
+
+    Invoke-Psql $reset
+    $perTriggerFile = Join-Path ([IO.Path]::GetTempPath()) "wt-bench-$PID-backfill.sql"
+    1..$PerRowRows | ForEach-Object { "UPDATE workflow_triggers SET target_node_id = 'pdf_input_validator' WHERE id = $_;" } | Set-Content $perTriggerFile
+    $perTrigger = Seconds { & $psql -X -q -v ON_ERROR_STOP=1 -f $perTriggerFile $psqlTarget | Out-Null }
+    Remove-Item $perTriggerFile
+    Add-Result "One UPDATE per trigger, autocommit, node known in advance (the document's loop without its look-ups; psql, $PerRowRows triggers)" ('backfill: {0:N0} rows/s' -f ($updated / $backfill)) ('{0:N0} rows/s' -f ($PerRowRows / $perTrigger)) ('backfill {0:N1}x faster' -f (($updated / $backfill) / ($PerRowRows / $perTrigger))) 'report'
 
     # 6. Import-Module cost: a pwsh start with the import against a bare pwsh start, interleaved so drift on a busy
     # machine hits both alike (medians of nine), and the import itself timed inside the process.
