@@ -6,7 +6,7 @@
     ModuleVersion        = '0.0.0'
     GUID                 = '7d3c1c52-6a43-4f0e-9b8e-3f4d2a1b9c61'
     Author               = 'WorkflowTriggers contributors'
-    Description          = 'Manage the event triggers of a workflow engine stored in PostgreSQL: schema, triggers, routing to input nodes.'
+    Description          = 'Manage the event triggers of a workflow engine stored in PostgreSQL: schema, triggers, routing to input nodes, repair, health and metrics.'
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('WorkflowTriggers.Format.ps1xml')
@@ -29,6 +29,15 @@
         'Remove-OrphanTrigger'
         'Export-WorkflowTrigger'
         'Import-WorkflowTrigger'
+        'Get-TriggerIndexHealth'
+        'Invoke-TriggerIndexMaintenance'
+        'Get-TriggerUsage'
+        'Get-TriggerStatistic'
+        'Get-TriggerMetric'
+        'Get-NodeTargetingStat'
+        'Get-TriggerExecutionStat'
+        'Get-TriggerHealth'
+        'Test-TriggerHealth'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

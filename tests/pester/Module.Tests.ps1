@@ -6,7 +6,7 @@ BeforeAll {
 Describe 'The built module' {
     It 'exports every cmdlet of the manifest, each with help: a synopsis and at least one example' {
         $commands = Get-Command -Module WorkflowTriggers
-        $commands.Count | Should -Be 18
+        $commands.Count | Should -Be 27
         foreach ($command in $commands) {
             $help = Get-Help $command.Name -Full
             $help.Synopsis | Should -Not -BeNullOrEmpty -Because "$($command.Name) needs a synopsis"

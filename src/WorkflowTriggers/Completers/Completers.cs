@@ -34,11 +34,12 @@ public sealed class SchemaVersionCompleter : WordCompleter
 /// Completes from the values in the database (the connection the command would use), so an operator picks a
 /// source or workflow that exists. Any failure completes nothing: completion must never throw at the prompt.
 /// </summary>
-public abstract class TriggerValueCompleter : IArgumentCompleter
+public abstract class DatabaseCompleter : IArgumentCompleter
 {
-    private const int MaxResults = 50;
+    protected const int MaxResults = 50;
 
-    protected abstract TriggerColumn Column { get; }
+    /// <summary>Up to <see cref="MaxResults"/> values starting with <paramref name="prefix"/>.</summary>
+    protected abstract Task<IReadOnlyList<string>> FetchAsync(TriggerConnection database, string prefix, CancellationToken cancellationToken);
 
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
     {
@@ -54,7 +55,7 @@ public abstract class TriggerValueCompleter : IArgumentCompleter
             }
 
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(3));
-            values = new TriggerStore(database).DistinctValuesAsync(Column, wordToComplete.Trim('\'', '"'), MaxResults, timeout.Token).GetAwaiter().GetResult();
+            values = FetchAsync(database, wordToComplete.Trim('\'', '"'), timeout.Token).GetAwaiter().GetResult();
         }
         catch (Exception)
         {
@@ -68,6 +69,23 @@ public abstract class TriggerValueCompleter : IArgumentCompleter
 
     private static string Quote(string value) =>
         value.All(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.') ? value : "'" + value.Replace("'", "''") + "'";
+}
+
+/// <summary>Completes from the distinct values of a column of workflow_triggers.</summary>
+public abstract class TriggerValueCompleter : DatabaseCompleter
+{
+    protected abstract TriggerColumn Column { get; }
+
+    protected override Task<IReadOnlyList<string>> FetchAsync(TriggerConnection database, string prefix, CancellationToken cancellationToken) =>
+        new TriggerStore(database).DistinctValuesAsync(Column, prefix, MaxResults, cancellationToken);
+}
+
+/// <summary>Completes the names of workflow_triggers' indexes.</summary>
+public sealed class TriggerIndexCompleter : DatabaseCompleter
+{
+    protected override async Task<IReadOnlyList<string>> FetchAsync(TriggerConnection database, string prefix, CancellationToken cancellationToken) =>
+        (await new Engine.Health.IndexHealth(database).ListAsync(cancellationToken).ConfigureAwait(false))
+            .Select(i => i.Name).Where(n => n.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)).Take(MaxResults).ToList();
 }
 
 public sealed class SourceCompleter : TriggerValueCompleter

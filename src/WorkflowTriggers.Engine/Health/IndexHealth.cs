@@ -1,0 +1,350 @@
+using System.Diagnostics;
+using Dapper;
+using Npgsql;
+using WorkflowTriggers.Engine.Connections;
+
+namespace WorkflowTriggers.Engine.Health;
+
+/// <summary>One index of workflow_triggers: what it is, how much it is used, and what an operator could do about it.</summary>
+public sealed class TriggerIndexHealth
+{
+    public string Name { get; init; } = string.Empty;
+    public string Schema { get; init; } = string.Empty;
+    public string Method { get; init; } = string.Empty;
+
+    /// <summary>Key columns (or expressions), then INCLUDE columns, as the index definition writes them.</summary>
+    public string Columns { get; init; } = string.Empty;
+    public string Definition { get; init; } = string.Empty;
+    public string? Predicate { get; init; }
+    public bool IsUnique { get; init; }
+    public bool IsPrimary { get; init; }
+    public bool IsValid { get; init; }
+    public bool IsPartial => Predicate is not null;
+
+    /// <summary>True when a constraint (primary key, unique, exclusion) owns the index: it cannot simply be dropped.</summary>
+    public bool BacksConstraint { get; init; }
+    public long Scans { get; init; }
+    public long TuplesRead { get; init; }
+    public long TuplesFetched { get; init; }
+    public long SizeBytes { get; init; }
+    public string Size { get; init; } = string.Empty;
+
+    /// <summary>UNUSED (no scans), LOW_USAGE (fewer than the threshold) or ACTIVE, as the document's health check says.</summary>
+    public string UsageStatus { get; init; } = string.Empty;
+
+    /// <summary>Another index with the same method, columns, operator classes, predicate and expressions.</summary>
+    public string? DuplicateOf { get; set; }
+
+    /// <summary>Other indexes whose leading key columns are this one's, with the same predicate.</summary>
+    public IReadOnlyList<string> OverlappedBy { get; set; } = Array.Empty<string>();
+
+    /// <summary>When the usage counters started counting (last reset, or server start when never reset).</summary>
+    public DateTime StatsSince { get; init; }
+
+    /// <summary>SQL an operator could run, with a comment saying why; empty when there is nothing to do.</summary>
+    public string Recommendation { get; set; } = string.Empty;
+
+    // Definition without the index's own name: equal signatures are the same index twice.
+    internal string Signature { get; init; } = string.Empty;
+    internal string[] KeyColumns { get; init; } = Array.Empty<string>();
+    internal string[] IncludeColumns { get; init; } = Array.Empty<string>();
+    internal string[] JsonColumns { get; init; } = Array.Empty<string>();
+    internal bool HasExpressions { get; init; }
+    internal string QualifiedName { get; init; } = string.Empty;
+    internal string QuotedName { get; init; } = string.Empty;
+    internal string RebuiltName { get; init; } = string.Empty;
+    internal string QualifiedRebuiltName { get; init; } = string.Empty;
+    internal string TableName { get; init; } = string.Empty;
+}
+
+/// <summary>What maintenance did to one index (or to the table, for ANALYZE).</summary>
+public sealed class IndexMaintenanceResult
+{
+    public string Name { get; init; } = string.Empty;
+    public string Action { get; init; } = string.Empty;
+    public long? SizeBeforeBytes { get; init; }
+    public long? SizeAfterBytes { get; init; }
+    public TimeSpan Duration { get; init; }
+}
+
+/// <summary>
+/// The document's index health check and index maintenance, for the indexes of workflow_triggers in the
+/// connection's schema. The health check only reads the catalogs and the statistics views.
+/// </summary>
+public sealed class IndexHealth
+{
+    public const int DefaultLowUsageThreshold = 100;
+
+    /// <summary>Statistics younger than this say little about "unused".</summary>
+    public static readonly TimeSpan MeaningfulStatisticsAge = TimeSpan.FromDays(7);
+
+    private const string IndexesSql = """
+        SELECT c.relname AS Name, n.nspname AS Schema, am.amname AS Method,
+               format('%I.%I', n.nspname, c.relname) AS QualifiedName,
+               pg_get_indexdef(i.indexrelid) AS Definition,
+               pg_get_expr(i.indpred, i.indrelid) AS Predicate,
+               i.indexprs IS NOT NULL AS HasExpressions,
+               i.indisunique AS IsUnique, i.indisprimary AS IsPrimary, i.indisvalid AS IsValid,
+               EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.contype IN ('p', 'u', 'x')) AS BacksConstraint,
+               coalesce(s.idx_scan, 0) AS Scans, coalesce(s.idx_tup_read, 0) AS TuplesRead, coalesce(s.idx_tup_fetch, 0) AS TuplesFetched,
+               pg_relation_size(i.indexrelid) AS SizeBytes, pg_size_pretty(pg_relation_size(i.indexrelid)) AS Size,
+               ARRAY(SELECT pg_get_indexdef(i.indexrelid, k + 1, true) FROM generate_series(0, i.indnkeyatts - 1) k ORDER BY k) AS KeyColumns,
+               ARRAY(SELECT pg_get_indexdef(i.indexrelid, k + 1, true) FROM generate_series(i.indnkeyatts, i.indnatts - 1) k ORDER BY k) AS IncludeColumns,
+               ARRAY(SELECT att.attname::text FROM unnest(i.indkey) a JOIN pg_attribute att ON att.attrelid = i.indrelid AND att.attnum = a
+                     WHERE att.atttypid IN ('jsonb'::regtype, 'json'::regtype)) AS JsonColumns,
+               format('%I.%I', n.nspname, t.relname) AS TableName, quote_ident(c.relname) AS QuotedName,
+               quote_ident(left(c.relname, 55) || '_rebuilt') AS RebuiltName,
+               format('%I.%I', n.nspname, left(c.relname, 55) || '_rebuilt') AS QualifiedRebuiltName,
+               (SELECT coalesce(d.stats_reset, pg_postmaster_start_time()) FROM pg_stat_database d WHERE d.datname = current_database()) AS StatsSince
+        FROM pg_index i
+        JOIN pg_class c ON c.oid = i.indexrelid
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        JOIN pg_am am ON am.oid = c.relam
+        JOIN pg_class t ON t.oid = i.indrelid
+        LEFT JOIN pg_stat_all_indexes s ON s.indexrelid = i.indexrelid
+        WHERE i.indrelid = to_regclass('workflow_triggers')
+        ORDER BY c.relname
+        """;
+
+    private readonly TriggerConnection _connection;
+
+    public IndexHealth(TriggerConnection connection) => _connection = connection;
+
+    /// <summary>Every index of workflow_triggers with usage, duplicates, overlaps and a recommendation. Reads only.</summary>
+    public async Task<IReadOnlyList<TriggerIndexHealth>> GetAsync(int lowUsageThreshold, CancellationToken cancellationToken)
+    {
+        var rows = await _connection.RunAsync(
+            async c =>
+            {
+                await RequireTableAsync(c, cancellationToken).ConfigureAwait(false);
+                return await c.QueryAsync<IndexRow>(new CommandDefinition(IndexesSql, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            },
+            cancellationToken).ConfigureAwait(false);
+        return Assess(rows.Select(r => r.ToHealth(lowUsageThreshold)).ToList(), DateTime.UtcNow);
+    }
+
+    /// <summary>Duplicates, overlaps and recommendations, from the indexes alone (no database needed).</summary>
+    internal static IReadOnlyList<TriggerIndexHealth> Assess(List<TriggerIndexHealth> indexes, DateTime now)
+    {
+        foreach (var index in indexes)
+        {
+            var twins = indexes.Where(o => o != index && o.Signature == index.Signature).ToList();
+            index.DuplicateOf = twins.Select(o => o.Name).FirstOrDefault();
+            index.OverlappedBy = index.Method != "btree" || index.HasExpressions || index.IsUnique
+                ? Array.Empty<string>()
+                : indexes.Where(o => o != index && o.Method == "btree" && !o.HasExpressions && o.Predicate == index.Predicate
+                                     && o.Signature != index.Signature && o.KeyColumns.Length > index.KeyColumns.Length
+                                     && o.KeyColumns.Take(index.KeyColumns.Length).SequenceEqual(index.KeyColumns))
+                    .Select(o => o.Name).ToArray();
+        }
+
+        foreach (var index in indexes)
+        {
+            index.Recommendation = Recommend(index, indexes, now);
+        }
+
+        return indexes;
+    }
+
+    private static string Recommend(TriggerIndexHealth index, List<TriggerIndexHealth> all, DateTime now)
+    {
+        if (!index.IsValid)
+        {
+            return index.Name.Contains("_ccnew", StringComparison.Ordinal) || index.Name.Contains("_ccold", StringComparison.Ordinal)
+                ? $"-- Left behind by a failed REINDEX CONCURRENTLY; it slows every write and serves no query.\nDROP INDEX CONCURRENTLY {index.QualifiedName};"
+                : $"-- Invalid (a failed concurrent build): it slows every write and serves no query. Rebuild it:\nREINDEX INDEX CONCURRENTLY {index.QualifiedName};";
+        }
+
+        if (index.DuplicateOf is not null && !index.BacksConstraint)
+        {
+            // Of a set of identical indexes keep one: one a constraint needs, else the most used, else the first by name.
+            var keep = all.Where(o => o.Signature == index.Signature && o.IsValid)
+                .OrderByDescending(o => o.BacksConstraint).ThenByDescending(o => o.Scans).ThenBy(o => o.Name, StringComparer.Ordinal)
+                .First();
+            return keep == index
+                ? $"-- Keep: the other copies of this index can be dropped."
+                : $"-- Exact duplicate of {keep.Name}: every write maintains both, queries use one.\nDROP INDEX CONCURRENTLY {index.QualifiedName};";
+        }
+
+        if (index.OverlappedBy.Count > 0 && !index.BacksConstraint)
+        {
+            return $"-- Its columns lead {string.Join(", ", index.OverlappedBy)} (same predicate), which can serve the same look-ups. "
+                   + "If this index's scans do not matter more than the write cost:\n"
+                   + $"DROP INDEX CONCURRENTLY {index.QualifiedName};";
+        }
+
+        if (index.Method == "btree" && index.JsonColumns.Length > 0)
+        {
+            const string why = "-- A b-tree index row holds at most about 2.7 KB, so with a JSON column in it a row whose JSON is larger cannot be written";
+            var jsonIncluded = index.IncludeColumns.Where(c => index.JsonColumns.Contains(c)).ToArray();
+            if (jsonIncluded.Length == index.JsonColumns.Length)
+            {
+                // Only in INCLUDE: the same index without it keeps the look-ups and lifts the limit.
+                var include = index.IncludeColumns.Except(jsonIncluded).ToArray();
+                return $"{why} ({string.Join(", ", jsonIncluded)} in INCLUDE). Rebuild it without:\n"
+                       + $"CREATE INDEX CONCURRENTLY {index.RebuiltName} ON {index.TableName} USING btree ({string.Join(", ", index.KeyColumns)})"
+                       + (include.Length > 0 ? $" INCLUDE ({string.Join(", ", include)})" : string.Empty)
+                       + (index.Predicate is null ? string.Empty : $" WHERE {index.Predicate}") + ";\n"
+                       + $"DROP INDEX CONCURRENTLY {index.QualifiedName};\n"
+                       + $"ALTER INDEX {index.QualifiedRebuiltName} RENAME TO {index.QuotedName};";
+            }
+
+            return $"{why}. JSON is better served by a GIN index; consider:\nDROP INDEX CONCURRENTLY {index.QualifiedName};";
+        }
+
+        if (index.UsageStatus == "UNUSED" && !index.BacksConstraint)
+        {
+            return now - index.StatsSince < MeaningfulStatisticsAge
+                ? $"-- No scans, but the statistics only go back to {index.StatsSince:u}: look again after a full business cycle."
+                : $"-- No scans since {index.StatsSince:u}: if that spans a full business cycle, it only costs writes.\nDROP INDEX CONCURRENTLY {index.QualifiedName};";
+        }
+
+        return string.Empty;
+    }
+
+    /// <summary>The table's indexes by name, with their server-quoted qualified names and sizes.</summary>
+    public async Task<IReadOnlyList<(string Name, string QualifiedName, long SizeBytes)>> ListAsync(CancellationToken cancellationToken)
+    {
+        const string sql = """
+            SELECT c.relname, format('%I.%I', n.nspname, c.relname), pg_relation_size(i.indexrelid)
+            FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE i.indrelid = to_regclass('workflow_triggers')
+            ORDER BY c.relname
+            """;
+        return await _connection.RunAsync(
+            async c =>
+            {
+                await RequireTableAsync(c, cancellationToken).ConfigureAwait(false);
+                var rows = await c.QueryAsync<(string, string, long)>(new CommandDefinition(sql, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                return (IReadOnlyList<(string, string, long)>)rows.ToList();
+            },
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// REINDEX INDEX CONCURRENTLY, outside any transaction (it cannot run in one). <paramref name="qualifiedName"/>
+    /// must come from <see cref="ListAsync"/>: it is the server's own quoting of a catalog name, never the caller's text.
+    /// </summary>
+    public async Task<IndexMaintenanceResult> ReindexAsync(string name, string qualifiedName, TimeSpan lockTimeout, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        return await _connection.RunAsync(
+            async c =>
+            {
+                var before = await SizeAsync(c, qualifiedName, cancellationToken).ConfigureAwait(false);
+                await c.ExecuteAsync(new CommandDefinition(
+                    "SELECT set_config('lock_timeout', @LockTimeout, false), set_config('statement_timeout', '0', false)",
+                    new { LockTimeout = Milliseconds(lockTimeout) }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                await c.ExecuteAsync(new CommandDefinition($"REINDEX INDEX CONCURRENTLY {qualifiedName}", commandTimeout: 0, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                var after = await SizeAsync(c, qualifiedName, cancellationToken).ConfigureAwait(false);
+                return new IndexMaintenanceResult { Name = name, Action = "Reindex", SizeBeforeBytes = before, SizeAfterBytes = after, Duration = clock.Elapsed };
+            },
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>ANALYZE workflow_triggers, bounded by a lock timeout and a statement timeout as the document's maintenance is.</summary>
+    public async Task<IndexMaintenanceResult> AnalyzeAsync(TimeSpan lockTimeout, TimeSpan statementTimeout, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        await _connection.InTransactionAsync(
+            async (c, t) =>
+            {
+                await c.ExecuteAsync(new CommandDefinition(
+                    "SELECT set_config('lock_timeout', @LockTimeout, true), set_config('statement_timeout', @StatementTimeout, true)",
+                    new { LockTimeout = Milliseconds(lockTimeout), StatementTimeout = Milliseconds(statementTimeout) }, t, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                await c.ExecuteAsync(new CommandDefinition("ANALYZE workflow_triggers", transaction: t, commandTimeout: 0, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                return true;
+            },
+            cancellationToken).ConfigureAwait(false);
+        return new IndexMaintenanceResult { Name = "workflow_triggers", Action = "Analyze", Duration = clock.Elapsed };
+    }
+
+    /// <summary>Invalid indexes of the table: what a failed concurrent rebuild leaves (name ending in _ccnew).</summary>
+    public async Task<IReadOnlyList<TriggerIndexHealth>> GetInvalidAsync(CancellationToken cancellationToken) =>
+        (await GetAsync(DefaultLowUsageThreshold, cancellationToken).ConfigureAwait(false)).Where(i => !i.IsValid).ToList();
+
+    private static async Task<long?> SizeAsync(NpgsqlConnection connection, string qualifiedName, CancellationToken cancellationToken) =>
+        await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
+            "SELECT pg_relation_size(to_regclass(@Name))", new { Name = qualifiedName }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+
+    private static string Milliseconds(TimeSpan value) => ((long)value.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private async Task RequireTableAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        if (!(await EngineTables.ProbeAsync(connection, cancellationToken).ConfigureAwait(false)).WorkflowTriggers)
+        {
+            throw new TriggerEngineException(
+                TriggerErrorKind.MissingTable, $"The table 'workflow_triggers' does not exist in {_connection}. Run Install-TriggerSchema first.")
+            { TableName = "workflow_triggers" };
+        }
+    }
+
+    private sealed class IndexRow
+    {
+        public string Name { get; init; } = string.Empty;
+        public string Schema { get; init; } = string.Empty;
+        public string Method { get; init; } = string.Empty;
+        public string QualifiedName { get; init; } = string.Empty;
+        public string Definition { get; init; } = string.Empty;
+        public string? Predicate { get; init; }
+        public bool HasExpressions { get; init; }
+        public bool IsUnique { get; init; }
+        public bool IsPrimary { get; init; }
+        public bool IsValid { get; init; }
+        public bool BacksConstraint { get; init; }
+        public long Scans { get; init; }
+        public long TuplesRead { get; init; }
+        public long TuplesFetched { get; init; }
+        public long SizeBytes { get; init; }
+        public string Size { get; init; } = string.Empty;
+        public string[] KeyColumns { get; init; } = Array.Empty<string>();
+        public string[] IncludeColumns { get; init; } = Array.Empty<string>();
+        public string[] JsonColumns { get; init; } = Array.Empty<string>();
+        public string TableName { get; init; } = string.Empty;
+        public string QuotedName { get; init; } = string.Empty;
+        public string RebuiltName { get; init; } = string.Empty;
+        public string QualifiedRebuiltName { get; init; } = string.Empty;
+        public DateTime StatsSince { get; init; }
+
+        public TriggerIndexHealth ToHealth(int lowUsageThreshold) => new()
+        {
+            Name = Name,
+            Schema = Schema,
+            Method = Method,
+            QualifiedName = QualifiedName,
+            Columns = string.Join(", ", KeyColumns) + (IncludeColumns.Length > 0 ? $" INCLUDE ({string.Join(", ", IncludeColumns)})" : string.Empty),
+            Definition = Definition,
+            Predicate = Predicate,
+            HasExpressions = HasExpressions,
+            IsUnique = IsUnique,
+            IsPrimary = IsPrimary,
+            IsValid = IsValid,
+            BacksConstraint = BacksConstraint,
+            Scans = Scans,
+            TuplesRead = TuplesRead,
+            TuplesFetched = TuplesFetched,
+            SizeBytes = SizeBytes,
+            Size = Size,
+            KeyColumns = KeyColumns,
+            IncludeColumns = IncludeColumns,
+            JsonColumns = JsonColumns,
+            TableName = TableName,
+            QuotedName = QuotedName,
+            RebuiltName = RebuiltName,
+            QualifiedRebuiltName = QualifiedRebuiltName,
+            StatsSince = StatsSince,
+            // Constraint indexes do their work on every write, scanned or not: never "unused".
+            UsageStatus = Scans == 0 && !(IsPrimary || IsUnique) ? "UNUSED" : Scans < lowUsageThreshold ? "LOW_USAGE" : "ACTIVE",
+            Signature = SignatureOf(Definition, Name),
+        };
+
+        // "CREATE INDEX name ON ..." and "CREATE UNIQUE INDEX name ON ...": everything but the name.
+        private static string SignatureOf(string definition, string name)
+        {
+            var marker = " INDEX ";
+            var at = definition.IndexOf(marker, StringComparison.Ordinal);
+            var on = definition.IndexOf(" ON ", StringComparison.Ordinal);
+            return at >= 0 && on > at ? definition[..(at + marker.Length)] + definition[on..] : definition.Replace(name, string.Empty, StringComparison.Ordinal);
+        }
+    }
+}

@@ -1,0 +1,204 @@
+using Dapper;
+using WorkflowTriggers.Engine.Connections;
+using WorkflowTriggers.Engine.Schema;
+
+namespace WorkflowTriggers.Engine.Health;
+
+/// <summary>Pass, Warn or Fail: Fail makes the report unhealthy, Warn asks for a look.</summary>
+public enum HealthStatus
+{
+    Pass,
+    Warn,
+    Fail,
+}
+
+/// <summary>One named check of the health report.</summary>
+public sealed record TriggerHealthCheck(string Name, HealthStatus Status, string Detail);
+
+/// <summary>The document's table health check plus named checks; healthy when no check fails.</summary>
+public sealed class TriggerHealthReport
+{
+    public string Database { get; init; } = string.Empty;
+    public long TotalRecords { get; init; }
+    public long ActiveRecords { get; init; }
+    public long TargetedRecords { get; init; }
+    public DateTime? OldestRecord { get; init; }
+    public DateTime? LastUpdate { get; init; }
+    public IReadOnlyList<TriggerHealthCheck> Checks { get; init; } = Array.Empty<TriggerHealthCheck>();
+    public bool IsHealthy => Checks.All(c => c.Status != HealthStatus.Fail);
+}
+
+/// <summary>
+/// Builds the health report. The independent queries run at once on separate pooled connections, so a monitoring
+/// loop on a million-trigger table waits for the slowest one, not for their sum.
+/// </summary>
+public sealed class TriggerHealth
+{
+    public const string SchemaCheck = "SchemaVersion";
+    public const string ForeignKeyCheck = "WorkflowForeignKey";
+    public const string OrphanCheck = "OrphanTriggers";
+    public const string UntargetedCheck = "ActiveTriggersWithoutTargetNode";
+    public const string InvalidIndexCheck = "InvalidIndexes";
+    public const string DuplicateIndexCheck = "DuplicateIndexes";
+    public const string StatisticsCheck = "StatisticsFreshness";
+
+    /// <summary>Rows changed since the last analyze, as a share of the table, above which statistics count as stale.</summary>
+    public const double StaleShare = 0.2;
+
+    private const int StaleMinimumRows = 1000;
+
+    // The document's health-check query has no FROM clause; this one reads the table, in one pass.
+    private const string TableSql = """
+        SELECT count(*) AS TotalRecords,
+               count(CASE WHEN is_active THEN 1 END) AS ActiveRecords,
+               count(CASE WHEN target_node_id IS NOT NULL THEN 1 END) AS TargetedRecords,
+               count(CASE WHEN is_active AND target_node_id IS NULL THEN 1 END) AS UntargetedActive,
+               min(created_at) AS OldestRecord,
+               max(updated_at) AS LastUpdate
+        FROM workflow_triggers
+        """;
+
+    private const string OrphansSql = """
+        SELECT count(*) AS Total, count(CASE WHEN t.is_active THEN 1 END) AS Active
+        FROM workflow_triggers t
+        WHERE NOT EXISTS (SELECT 1 FROM workflows w WHERE w.id = t.workflow_id)
+        """;
+
+    private const string ForeignKeySql = """
+        SELECT convalidated FROM pg_constraint
+        WHERE conrelid = to_regclass('workflow_triggers') AND contype = 'f' AND conname = @Name
+        """;
+
+    private const string StatisticsSql = """
+        SELECT greatest(last_analyze, last_autoanalyze) AS LastAnalyzed, n_live_tup AS LiveRows, n_mod_since_analyze AS ModifiedSinceAnalyze
+        FROM pg_stat_all_tables WHERE relid = to_regclass('workflow_triggers')
+        """;
+
+    private readonly TriggerConnection _connection;
+
+    public TriggerHealth(TriggerConnection connection) => _connection = connection;
+
+    public async Task<TriggerHealthReport> GetAsync(CancellationToken cancellationToken)
+    {
+        var tables = await _connection.RunAsync(c => EngineTables.ProbeAsync(c, cancellationToken), cancellationToken).ConfigureAwait(false);
+        if (!tables.WorkflowTriggers)
+        {
+            return new TriggerHealthReport
+            {
+                Database = _connection.ToString(),
+                Checks = new[] { new TriggerHealthCheck(SchemaCheck, HealthStatus.Fail, "workflow_triggers does not exist: run Install-TriggerSchema.") },
+            };
+        }
+
+        var schema = new SchemaInstaller(_connection).GetStatusAsync(cancellationToken);
+        var counts = Query<TableRow>(TableSql, null, cancellationToken);
+        var orphans = tables.Workflows ? Query<(long Total, long Active)>(OrphansSql, null, cancellationToken) : null;
+        var foreignKey = tables.Workflows ? Query<bool?>(ForeignKeySql, new { Name = SchemaSteps.ForeignKeyName }, cancellationToken) : null;
+        var statistics = Query<StatisticsRow>(StatisticsSql, null, cancellationToken);
+        var indexes = new IndexHealth(_connection).GetAsync(IndexHealth.DefaultLowUsageThreshold, cancellationToken);
+        await Task.WhenAll(new Task[] { schema, counts, statistics, indexes }.Concat(new Task?[] { orphans, foreignKey }.OfType<Task>())).ConfigureAwait(false);
+
+        var table = counts.Result;
+        var checks = new List<TriggerHealthCheck>
+        {
+            CheckSchema(schema.Result),
+            CheckForeignKey(tables.Workflows, foreignKey?.Result),
+            CheckOrphans(orphans?.Result),
+            CheckUntargeted(table.UntargetedActive, table.ActiveRecords),
+            CheckInvalidIndexes(indexes.Result),
+            CheckDuplicateIndexes(indexes.Result),
+            CheckStatistics(statistics.Result, table.TotalRecords, DateTime.UtcNow),
+        };
+
+        return new TriggerHealthReport
+        {
+            Database = _connection.ToString(),
+            TotalRecords = table.TotalRecords,
+            ActiveRecords = table.ActiveRecords,
+            TargetedRecords = table.TargetedRecords,
+            OldestRecord = table.OldestRecord,
+            LastUpdate = table.LastUpdate,
+            Checks = checks,
+        };
+    }
+
+    private static TriggerHealthCheck CheckSchema(SchemaStatus status) => status switch
+    {
+        { IsManaged: false } => new(SchemaCheck, HealthStatus.Fail, "workflow_triggers has no schema history (it predates this module): run Install-TriggerSchema to adopt it."),
+        { IsCurrent: true } => new(SchemaCheck, HealthStatus.Pass, $"At {status.LatestVersion}, the latest version."),
+        _ => new(SchemaCheck, HealthStatus.Fail, $"At {status.CurrentVersion ?? "no version"}; the latest is {status.LatestVersion}. Run Install-TriggerSchema to upgrade."),
+    };
+
+    private static TriggerHealthCheck CheckForeignKey(bool workflowsExists, bool? validated) => (workflowsExists, validated) switch
+    {
+        (false, _) => new(ForeignKeyCheck, HealthStatus.Pass, "No workflows table: the document adds the key only where it exists."),
+        (true, null) => new(ForeignKeyCheck, HealthStatus.Fail, $"{SchemaSteps.ForeignKeyName} is missing: deleting a workflow leaves its triggers behind. Run Install-TriggerSchema to add it."),
+        (true, false) => new(ForeignKeyCheck, HealthStatus.Warn, $"{SchemaSteps.ForeignKeyName} is NOT VALID: rows older than the key are unchecked. Remove the orphans, then: ALTER TABLE workflow_triggers VALIDATE CONSTRAINT {SchemaSteps.ForeignKeyName};"),
+        (true, true) => new(ForeignKeyCheck, HealthStatus.Pass, $"{SchemaSteps.ForeignKeyName} is present and validated."),
+    };
+
+    private static TriggerHealthCheck CheckOrphans((long Total, long Active)? orphans) => orphans switch
+    {
+        null => new(OrphanCheck, HealthStatus.Pass, "No workflows table: orphans cannot be told apart, so none are reported."),
+        { Total: 0 } => new(OrphanCheck, HealthStatus.Pass, "Every trigger's workflow exists."),
+        { Active: 0 } o => new(OrphanCheck, HealthStatus.Warn, $"{o.Total:N0} archived (inactive) trigger(s) name a workflow that does not exist. Remove-OrphanTrigger -Delete -IncludeInactive removes them."),
+        var o => new(OrphanCheck, HealthStatus.Fail, $"{o.Value.Active:N0} active trigger(s) ({o.Value.Total:N0} in all) name a workflow that does not exist. Get-OrphanTrigger lists them; Remove-OrphanTrigger archives them."),
+    };
+
+    private static TriggerHealthCheck CheckUntargeted(long untargeted, long active) => untargeted == 0
+        ? new(UntargetedCheck, HealthStatus.Pass, "Every active trigger has a target node.")
+        : new(UntargetedCheck, HealthStatus.Warn, $"{untargeted:N0} of {active:N0} active trigger(s) have no target node and rely on input-node auto-detection. Invoke-TriggerBackfill -WhatIf shows where they would go.");
+
+    private static TriggerHealthCheck CheckInvalidIndexes(IReadOnlyList<TriggerIndexHealth> indexes)
+    {
+        var invalid = indexes.Where(i => !i.IsValid).ToList();
+        return invalid.Count == 0
+            ? new(InvalidIndexCheck, HealthStatus.Pass, $"All {indexes.Count} indexes are valid.")
+            : new(InvalidIndexCheck, HealthStatus.Fail, $"Invalid: {string.Join(", ", invalid.Select(i => i.Name))}. Get-TriggerIndexHealth gives the SQL to fix each.");
+    }
+
+    private static TriggerHealthCheck CheckDuplicateIndexes(IReadOnlyList<TriggerIndexHealth> indexes)
+    {
+        var pairs = indexes.Where(i => i.DuplicateOf is not null && string.CompareOrdinal(i.Name, i.DuplicateOf) < 0).Select(i => $"{i.Name} = {i.DuplicateOf}").ToList();
+        return pairs.Count == 0
+            ? new(DuplicateIndexCheck, HealthStatus.Pass, "No index duplicates another.")
+            : new(DuplicateIndexCheck, HealthStatus.Warn, $"Duplicate indexes: {string.Join("; ", pairs)}. Each write maintains both; Get-TriggerIndexHealth gives the DROP statement.");
+    }
+
+    internal static TriggerHealthCheck CheckStatistics(StatisticsRow? statistics, long rows, DateTime now)
+    {
+        if (statistics?.LastAnalyzed is not { } analyzed)
+        {
+            return rows == 0
+                ? new(StatisticsCheck, HealthStatus.Pass, "The table is empty and has not been analyzed yet.")
+                : new(StatisticsCheck, HealthStatus.Fail, $"workflow_triggers ({rows:N0} rows) has never been analyzed: the planner guesses. Run Invoke-TriggerIndexMaintenance -Analyze.");
+        }
+
+        var modified = statistics.ModifiedSinceAnalyze;
+        var age = now - analyzed;
+        var ageText = age.TotalDays >= 1 ? $"{age.TotalDays:N0} day(s)" : age.TotalHours >= 1 ? $"{age.TotalHours:N0} hour(s)" : $"{Math.Max(1, age.TotalMinutes):N0} minute(s)";
+        return modified > Math.Max(StaleMinimumRows, StaleShare * Math.Max(statistics.LiveRows, rows))
+            ? new(StatisticsCheck, HealthStatus.Warn, $"Last analyzed {ageText} ago ({analyzed:u}); {modified:N0} rows changed since, more than {StaleShare:P0} of the table. Run Invoke-TriggerIndexMaintenance -Analyze.")
+            : new(StatisticsCheck, HealthStatus.Pass, $"Last analyzed {ageText} ago ({analyzed:u}); {modified:N0} rows changed since.");
+    }
+
+    private Task<T> Query<T>(string sql, object? parameters, CancellationToken cancellationToken) =>
+        _connection.RunAsync(c => c.QueryFirstOrDefaultAsync<T>(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken)), cancellationToken)!;
+
+    private sealed class TableRow
+    {
+        public long TotalRecords { get; init; }
+        public long ActiveRecords { get; init; }
+        public long TargetedRecords { get; init; }
+        public long UntargetedActive { get; init; }
+        public DateTime? OldestRecord { get; init; }
+        public DateTime? LastUpdate { get; init; }
+    }
+
+    internal sealed class StatisticsRow
+    {
+        public DateTime? LastAnalyzed { get; init; }
+        public long LiveRows { get; init; }
+        public long ModifiedSinceAnalyze { get; init; }
+    }
+}
