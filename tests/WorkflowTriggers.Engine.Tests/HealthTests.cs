@@ -1,0 +1,177 @@
+using Npgsql;
+using WorkflowTriggers.Engine.Health;
+using WorkflowTriggers.Engine.Schema;
+
+namespace WorkflowTriggers.Engine.Tests;
+
+/// <summary>Index health, metrics and health checks against the schema the document installs.</summary>
+public class HealthTests : IAsyncLifetime
+{
+    private readonly TestDatabase _db = new();
+
+    public async Task InitializeAsync()
+    {
+        await _db.InitializeAsync();
+        await _db.ExecuteAsync(TestDatabase.EngineTablesSql + "INSERT INTO workflows VALUES ('wf_a', 'A'), ('wf_b', 'B');");
+        await new SchemaInstaller(_db.Connection).ApplyAsync(null, false, true, default);
+        // Statistics must change only when a test says so.
+        await _db.ExecuteAsync("ALTER TABLE workflow_triggers SET (autovacuum_enabled = false)");
+    }
+
+    public Task DisposeAsync() => _db.DisposeAsync();
+
+    private Task AddTriggersAsync(int count, string workflow = "wf_a") => _db.ExecuteAsync($"""
+        INSERT INTO workflow_triggers (name, workflow_id, source, event_type)
+        SELECT 'Trigger ' || g, '{workflow}', 'pdf-monitor-event-source', 'pdf_file_added' FROM generate_series(1, {count}) g
+        """);
+
+    private async Task<Dictionary<string, TriggerIndexHealth>> IndexesAsync() =>
+        (await new IndexHealth(_db.Connection).GetAsync(IndexHealth.DefaultLowUsageThreshold, default)).ToDictionary(i => i.Name);
+
+    private async Task<Dictionary<string, TriggerHealthCheck>> ChecksAsync() =>
+        (await new TriggerHealth(_db.Connection).GetAsync(default)).Checks.ToDictionary(c => c.Name);
+
+    [Fact]
+    public async Task The_documents_schema_shows_its_duplicate_pair_and_overlaps_and_only_one_copy_is_to_be_dropped()
+    {
+        var indexes = await IndexesAsync();
+        Assert.Equal(12, indexes.Count);
+        Assert.Equal("idx_workflow_triggers_event_lookup", indexes["idx_active_triggers_event"].DuplicateOf);
+        Assert.Equal("idx_active_triggers_event", indexes["idx_workflow_triggers_event_lookup"].DuplicateOf);
+        Assert.StartsWith("-- Keep", indexes["idx_active_triggers_event"].Recommendation);
+        Assert.Contains("DROP INDEX CONCURRENTLY public.idx_workflow_triggers_event_lookup;", indexes["idx_workflow_triggers_event_lookup"].Recommendation);
+        Assert.Equal(new[] { "idx_trigger_lookup_covering", "idx_workflow_triggers_composite" }, indexes["idx_active_triggers_workflow"].OverlappedBy.Order());
+        // Same leading column but no predicate: not overlapped by the partial ones.
+        Assert.Empty(indexes["idx_workflow_triggers_workflow_id"].OverlappedBy);
+        Assert.Contains("INCLUDE (target_node_id) WHERE (is_active = true);", indexes["idx_trigger_lookup_covering"].Recommendation);
+        Assert.Equal("workflow_id, source, event_type INCLUDE (target_node_id, config)", indexes["idx_trigger_lookup_covering"].Columns);
+
+        var pkey = indexes["workflow_triggers_pkey"];
+        Assert.True(pkey.IsPrimary && pkey.IsUnique && pkey.IsValid && !pkey.IsPartial);
+        Assert.NotEqual("UNUSED", pkey.UsageStatus);
+        Assert.True(indexes["idx_workflow_triggers_active"].IsPartial);
+        Assert.Equal("gin", indexes["idx_trigger_config_gin"].Method);
+    }
+
+    [Fact]
+    public async Task Usage_status_follows_scans_and_the_threshold()
+    {
+        await AddTriggersAsync(200);
+        // Three index scans in one session, then its counters flushed to the shared statistics.
+        await _db.ExecuteAsync("""
+            ANALYZE workflow_triggers;
+            SET enable_seqscan = off;
+            SELECT count(*) FROM workflow_triggers WHERE target_node_id = 'x';
+            SELECT count(*) FROM workflow_triggers WHERE target_node_id = 'y';
+            SELECT count(*) FROM workflow_triggers WHERE target_node_id = 'z';
+            SELECT pg_stat_force_next_flush();
+            """);
+
+        var scanned = (await new IndexHealth(_db.Connection).GetAsync(2, default)).Single(i => i.Name == "idx_workflow_triggers_target_node");
+        Assert.True(scanned.Scans >= 3);
+        Assert.Equal("ACTIVE", scanned.UsageStatus);
+        Assert.Equal("LOW_USAGE", (await IndexesAsync())["idx_workflow_triggers_target_node"].UsageStatus);
+        Assert.Equal("UNUSED", (await IndexesAsync())["idx_workflow_triggers_source"].UsageStatus);
+    }
+
+    [Fact]
+    public async Task An_invalid_index_is_reported_with_the_sql_to_fix_it_and_fails_the_health_check()
+    {
+        Assert.Equal(HealthStatus.Pass, (await ChecksAsync())[TriggerHealth.InvalidIndexCheck].Status);
+        await AddTriggersAsync(3);
+        // A unique concurrent build over duplicate values fails and leaves the index behind, invalid.
+        await Assert.ThrowsAsync<PostgresException>(() => _db.ExecuteAsync("CREATE UNIQUE INDEX CONCURRENTLY idx_broken ON workflow_triggers (workflow_id)"));
+        var broken = (await IndexesAsync())["idx_broken"];
+        Assert.False(broken.IsValid);
+        Assert.Contains("REINDEX INDEX CONCURRENTLY public.idx_broken;", broken.Recommendation);
+        var report = await new TriggerHealth(_db.Connection).GetAsync(default);
+        Assert.Equal(HealthStatus.Fail, report.Checks.Single(c => c.Name == TriggerHealth.InvalidIndexCheck).Status);
+        Assert.False(report.IsHealthy);
+    }
+
+    [Fact]
+    public async Task Health_checks_pass_warn_and_fail_with_the_data()
+    {
+        await AddTriggersAsync(10);
+        await _db.ExecuteAsync("ANALYZE workflow_triggers");
+        var checks = await ChecksAsync();
+        Assert.Equal(HealthStatus.Pass, checks[TriggerHealth.SchemaCheck].Status);
+        Assert.Equal(HealthStatus.Pass, checks[TriggerHealth.ForeignKeyCheck].Status);
+        Assert.Equal(HealthStatus.Pass, checks[TriggerHealth.OrphanCheck].Status);
+        Assert.Equal(HealthStatus.Warn, checks[TriggerHealth.UntargetedCheck].Status);
+        Assert.Equal(HealthStatus.Warn, checks[TriggerHealth.DuplicateIndexCheck].Status);
+        Assert.Equal(HealthStatus.Pass, checks[TriggerHealth.StatisticsCheck].Status);
+
+        await _db.ExecuteAsync("""
+            UPDATE workflow_triggers SET target_node_id = 'n1';
+            DROP INDEX idx_workflow_triggers_event_lookup;
+            ALTER TABLE workflow_triggers DROP CONSTRAINT fk_workflow_triggers_workflow_id;
+            INSERT INTO workflow_triggers (name, workflow_id, source, event_type, target_node_id) VALUES ('Orphan', 'wf_gone', 'pdf-monitor-event-source', 'pdf_file_added', 'n1');
+            """);
+        checks = await ChecksAsync();
+        Assert.Equal(HealthStatus.Pass, checks[TriggerHealth.UntargetedCheck].Status);
+        Assert.Equal(HealthStatus.Pass, checks[TriggerHealth.DuplicateIndexCheck].Status);
+        Assert.Equal(HealthStatus.Fail, checks[TriggerHealth.ForeignKeyCheck].Status);
+        Assert.Equal(HealthStatus.Fail, checks[TriggerHealth.OrphanCheck].Status);
+
+        await _db.ExecuteAsync($"UPDATE workflow_triggers SET is_active = false WHERE workflow_id = 'wf_gone'; {SchemaSteps.ForeignKeySql(validateExisting: false)}");
+        checks = await ChecksAsync();
+        Assert.Equal(HealthStatus.Warn, checks[TriggerHealth.OrphanCheck].Status);
+        Assert.Equal(HealthStatus.Warn, checks[TriggerHealth.ForeignKeyCheck].Status);
+
+        await _db.ExecuteAsync($"DROP TABLE {SchemaSteps.HistoryTable}");
+        Assert.Equal(HealthStatus.Fail, (await ChecksAsync())[TriggerHealth.SchemaCheck].Status);
+    }
+
+    [Fact]
+    public async Task Statistics_never_analyzed_fail_and_many_changes_since_warn()
+    {
+        await AddTriggersAsync(2000);
+        Assert.Equal(HealthStatus.Fail, (await ChecksAsync())[TriggerHealth.StatisticsCheck].Status);
+        await _db.ExecuteAsync("ANALYZE workflow_triggers");
+        Assert.Equal(HealthStatus.Pass, (await ChecksAsync())[TriggerHealth.StatisticsCheck].Status);
+        await _db.ExecuteAsync("UPDATE workflow_triggers SET description = 'changed' WHERE id <= 1500; SELECT pg_stat_force_next_flush();");
+        var stale = (await ChecksAsync())[TriggerHealth.StatisticsCheck];
+        Assert.Equal(HealthStatus.Warn, stale.Status);
+        Assert.Contains("rows changed since, more than 20%", stale.Detail);
+    }
+
+    [Fact]
+    public async Task Execution_stats_keep_triggers_that_never_ran_and_count_only_the_window()
+    {
+        await AddTriggersAsync(4);
+        await _db.ExecuteAsync("""
+            INSERT INTO execution_logs (trigger_id, created_at) SELECT 2, now() FROM generate_series(1, 3);
+            INSERT INTO execution_logs (trigger_id, created_at) VALUES (3, now()), (4, now() - interval '60 days'), (4, now() - interval '61 days');
+            """);
+        var stats = await new TriggerMetrics(_db.Connection).GetExecutionStatsAsync(30, 20, default);
+        Assert.Equal(new[] { (2, 3L), (3, 1L), (1, 0L), (4, 0L) }, stats.Select(s => (s.Id, s.ExecutionCount)));
+        Assert.Null(stats[2].LastExecutedAt);
+        Assert.Equal(2, (await new TriggerMetrics(_db.Connection).GetExecutionStatsAsync(30, 2, default)).Count);
+        var wider = await new TriggerMetrics(_db.Connection).GetExecutionStatsAsync(90, 20, default);
+        Assert.Equal(2L, wider.Single(s => s.Id == 4).ExecutionCount);
+
+        await _db.ExecuteAsync("DROP TABLE execution_logs");
+        var error = await Assert.ThrowsAsync<TriggerEngineException>(() => new TriggerMetrics(_db.Connection).GetExecutionStatsAsync(30, 20, default));
+        Assert.Equal("execution_logs", error.TableName);
+    }
+
+    [Fact]
+    public async Task Statistics_group_active_triggers_in_sql()
+    {
+        await AddTriggersAsync(3, "wf_a");
+        await AddTriggersAsync(1, "wf_b");
+        await _db.ExecuteAsync("UPDATE workflow_triggers SET is_active = false WHERE id = 1; UPDATE workflow_triggers SET target_node_id = 'n1' WHERE id = 2");
+        var metrics = new TriggerMetrics(_db.Connection);
+        var byWorkflow = await metrics.GetStatisticAsync(TriggerGrouping.Workflow, default);
+        Assert.Equal(new[] { ("wf_a", 2L, 66.67m), ("wf_b", 1L, 33.33m) }, byWorkflow.Select(s => (s.Value!, s.Count, s.Percentage)));
+        Assert.All(byWorkflow, s => Assert.Equal(TriggerGrouping.Workflow, s.By));
+        var byNode = await metrics.GetStatisticAsync(TriggerGrouping.TargetNode, default);
+        Assert.Equal(new[] { ((string?)null, 2L), ("n1", 1L) }, byNode.Select(s => (s.Value, s.Count)));
+
+        var usage = await metrics.GetUsageAsync(default);
+        Assert.Equal((4L, 3L), (usage.Single().TriggerCount, usage.Single().ActiveCount));
+        var targeting = await metrics.GetNodeTargetingAsync(default);
+        Assert.Equal(new[] { ("targeted", 1L), ("auto_detected", 2L) }, targeting.Select(t => (t.RoutingType, t.Count)));
+    }
+}
