@@ -6,6 +6,7 @@ using WorkflowTriggers.TestServer;
 // create-database --connection C   prints the connection string of a new, empty database on C's server
 // drop-database --connection C     drops the database C names
 // sql --connection C               runs the SQL read from standard input on C
+// scalar --connection C            as sql, and prints the first column of the first row
 try
 {
     var command = args.FirstOrDefault();
@@ -31,8 +32,11 @@ try
         case "sql":
             await ThrowawayPostgres.ExecuteAsync(Option("--connection"), await Console.In.ReadToEndAsync());
             return 0;
+        case "scalar":
+            Console.WriteLine(await ThrowawayPostgres.ScalarAsync(Option("--connection"), await Console.In.ReadToEndAsync()));
+            return 0;
         default:
-            Console.Error.WriteLine("usage: start --owner-pid N | stop --state S | create-database --connection C | drop-database --connection C");
+            Console.Error.WriteLine("usage: start --owner-pid N | stop --state S | create-database --connection C | drop-database --connection C | sql --connection C | scalar --connection C");
             return 2;
     }
 }

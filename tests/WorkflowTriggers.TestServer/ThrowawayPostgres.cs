@@ -104,6 +104,15 @@ public sealed class ThrowawayPostgres
         await command.ExecuteNonQueryAsync().ConfigureAwait(false);
     }
 
+    /// <summary>Runs the SQL and returns the first column of its first row as text (empty when there is none).</summary>
+    public static async Task<string> ScalarAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync().ConfigureAwait(false);
+        await using var command = new NpgsqlCommand(sql, connection);
+        return Convert.ToString(await command.ExecuteScalarAsync().ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty;
+    }
+
     public static async Task DropDatabaseAsync(string databaseConnectionString)
     {
         var builder = new NpgsqlConnectionStringBuilder(databaseConnectionString);

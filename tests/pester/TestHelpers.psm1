@@ -19,6 +19,12 @@ function Invoke-TestSql([string] $ConnectionString, [string] $Sql) {
     if ($LASTEXITCODE -ne 0) { throw "SQL failed: $Sql" }
 }
 
+function Get-TestScalar([string] $ConnectionString, [string] $Sql) {
+    $value = $Sql | & dotnet $script:TestServer scalar --connection $ConnectionString
+    if ($LASTEXITCODE -ne 0) { throw "SQL failed: $Sql" }
+    $value
+}
+
 $script:EngineTablesSql = Get-Content -Raw (Join-Path $PSScriptRoot '../sql/engine-tables.sql')
 
 function Add-EngineTables([string] $ConnectionString) {
@@ -30,4 +36,4 @@ INSERT INTO workflow_nodes (workflow_id, node_id, node_type, name) VALUES
 '@)
 }
 
-Export-ModuleMember -Function New-TestDatabase, Remove-TestDatabase, Invoke-TestSql, Add-EngineTables
+Export-ModuleMember -Function New-TestDatabase, Remove-TestDatabase, Invoke-TestSql, Get-TestScalar, Add-EngineTables

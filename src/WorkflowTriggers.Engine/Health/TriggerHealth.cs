@@ -125,7 +125,8 @@ public sealed class TriggerHealth
     private static TriggerHealthCheck CheckSchema(SchemaStatus status) => status switch
     {
         { IsManaged: false } => new(SchemaCheck, HealthStatus.Fail, "workflow_triggers has no schema history (it predates this module): run Install-TriggerSchema to adopt it."),
-        { IsCurrent: true } => new(SchemaCheck, HealthStatus.Pass, $"At {status.LatestVersion}, the latest version."),
+        // Only the version: a missing foreign key, the other pending step, has a check of its own.
+        _ when status.CurrentVersion == status.LatestVersion => new(SchemaCheck, HealthStatus.Pass, $"At {status.LatestVersion}, the latest version."),
         _ => new(SchemaCheck, HealthStatus.Fail, $"At {status.CurrentVersion ?? "no version"}; the latest is {status.LatestVersion}. Run Install-TriggerSchema to upgrade."),
     };
 
