@@ -231,7 +231,7 @@ Describe 'Export-WorkflowTrigger and Import-WorkflowTrigger' {
     BeforeEach {
         Reset-Triggers 6
         Set-WorkflowTrigger -Id 1 -Config @{ monitor_path = '/data/inbox'; recursive = $true; file_extensions = @('.pdf') } -Description 'Inbox'
-        Set-TriggerTargetNode -Id 2 -NodeId m1
+        Set-TriggerTargetNode -Id 2 -NodeId a
     }
 
     It 'exports, imports into an empty database and exports the same file again' {
