@@ -4,7 +4,7 @@
     Measures the module against psql on a throwaway PostgreSQL and writes bench/results.md.
 .DESCRIPTION
     Every figure comes from one run on this machine, side by side: bulk create, indexed lookup, streaming a large
-    table, bulk routing, backfill, and Import-Module cost. Needs psql (Debian's postgresql-client) for the baselines.
+    table, bulk routing, backfill, health checks on the large table, and Import-Module cost. Needs psql (Debian's postgresql-client) for the baselines.
 #>
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
@@ -136,6 +136,16 @@ WHERE f.workflow_id = t.workflow_id AND t.target_node_id IS NULL;
     $perTrigger = Seconds { & $psql -X -q -v ON_ERROR_STOP=1 -f $perTriggerFile $psqlTarget | Out-Null }
     Remove-Item $perTriggerFile
     Add-Result "One UPDATE per trigger, autocommit, node known in advance (the document's loop without its look-ups; psql, $PerRowRows triggers)" ('backfill: {0:N0} rows/s' -f ($updated / $backfill)) ('{0:N0} rows/s' -f ($PerRowRows / $perTrigger)) ('backfill {0:N1}x faster' -f (($updated / $backfill) / ($PerRowRows / $perTrigger))) 'report'
+
+    # 8. Monitoring on the large table: Get-TriggerIndexHealth and Get-TriggerHealth, as a monitoring loop calls them
+    # (one warm-up call, then the median of 5).
+    Invoke-Psql 'VACUUM ANALYZE workflow_triggers'
+    foreach ($command in 'Get-TriggerIndexHealth', 'Get-TriggerHealth') {
+        & $command -WarningAction SilentlyContinue | Out-Null
+        $runs = foreach ($run in 1..5) { Seconds { & $command -WarningAction SilentlyContinue } }
+        $rowsNow = (Get-TriggerHealth).TotalRecords
+        Add-Result "$command on $rowsNow triggers (median of 5)" ('{0:N0} ms; runs {1} ms' -f ((($runs | Sort-Object)[2]) * 1000), (($runs | ForEach-Object { '{0:N0}' -f ($_ * 1000) }) -join ' / ')) '' '' 'under 1 s'
+    }
 
     # 6. Import-Module cost: a pwsh start with the import against a bare pwsh start, interleaved so drift on a busy
     # machine hits both alike (medians of nine), and the import itself timed inside the process.

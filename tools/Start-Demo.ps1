@@ -71,6 +71,39 @@ Show { Set-TriggerTargetNode -Id 1 -NodeId query_input_processor -ErrorAction Co
 Show { Get-WorkflowTrigger -Name 'Search poll' | Disable-WorkflowTrigger -PassThru }
 Show { Get-WorkflowTrigger -Name 'Search webhook' | Remove-WorkflowTrigger -WhatIf }
 
+Step 'Would an event fire, and where would it land? Then backfill the rest'
+Show { Get-WorkflowInputNode -WorkflowId wf_bd11290f923b, wf_77e0b2c4a915 }
+Show { Test-WorkflowTrigger -Source pdf-monitor-event-source -EventType pdf_file_modified }
+Show { Invoke-TriggerBackfill -WhatIf }
+Show { Invoke-TriggerBackfill }
+
+Step 'A legacy orphan (from before the foreign key): health fails, clean-up, health passes'
+'ALTER TABLE workflow_triggers DROP CONSTRAINT fk_workflow_triggers_workflow_id;
+INSERT INTO workflow_triggers (name, workflow_id, source, event_type) VALUES (''Retired workflow'', ''wf_0123456789ab'', ''webhook-event-source'', ''webhook_received'');
+ANALYZE workflow_triggers;' | & dotnet $testServer sql --connection $ConnectionString
+Show { Get-TriggerHealth }
+Show { Get-OrphanTrigger | Remove-OrphanTrigger -Delete -Force }
+Show { Install-TriggerSchema | Out-Null; Test-TriggerHealth -Detailed }
+
+Step 'Indexes: what the document''s schema gets wrong, and maintenance'
+Show { Get-TriggerIndexHealth -WarningAction SilentlyContinue }
+Show { (Get-TriggerIndexHealth -WarningAction SilentlyContinue | Where-Object Name -eq idx_workflow_triggers_event_lookup).Recommendation }
+Show { Invoke-TriggerIndexMaintenance -Index idx_workflow_triggers_composite, idx_workflow_triggers_target_node }
+
+Step 'Usage and metrics'
+Show { Get-TriggerUsage }
+Show { Get-TriggerStatistic -By Workflow }
+Show { Get-NodeTargetingStat }
+
+Step 'Triggers as code: export, change the file, import'
+$file = Join-Path ([IO.Path]::GetTempPath()) "wt-demo-$PID.json"
+Show { Export-WorkflowTrigger -WorkflowId wf_77e0b2c4a915 }
+Export-WorkflowTrigger -Path $file
+(Get-Content -Raw $file) -replace '"interval_seconds": 300', '"interval_seconds": 60' | Set-Content $file
+Show { Import-WorkflowTrigger -Path $file -WhatIf -WarningAction SilentlyContinue 6>$null }
+Show { Import-WorkflowTrigger -Path $file }
+Remove-Item $file
+
 Disconnect-TriggerDatabase
 Write-Host ''
 Write-Host 'Demo complete.' -ForegroundColor Green

@@ -133,7 +133,7 @@ public class HealthTests : IAsyncLifetime
         await _db.ExecuteAsync("UPDATE workflow_triggers SET description = 'changed' WHERE id <= 1500; SELECT pg_stat_force_next_flush();");
         var stale = (await ChecksAsync())[TriggerHealth.StatisticsCheck];
         Assert.Equal(HealthStatus.Warn, stale.Status);
-        Assert.Contains("rows changed since, more than 20%", stale.Detail);
+        Assert.Contains("row(s) changed since, more than 20%", stale.Detail);
     }
 
     [Fact]

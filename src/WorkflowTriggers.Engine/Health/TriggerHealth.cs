@@ -179,8 +179,8 @@ public sealed class TriggerHealth
         var age = now - analyzed;
         var ageText = age.TotalDays >= 1 ? $"{age.TotalDays:N0} day(s) ago" : age.TotalHours >= 1 ? $"{age.TotalHours:N0} hour(s) ago" : age.TotalMinutes >= 1 ? $"{age.TotalMinutes:N0} minute(s) ago" : "under a minute ago";
         return modified > Math.Max(StaleMinimumRows, StaleShare * Math.Max(statistics.LiveRows, rows))
-            ? new(StatisticsCheck, HealthStatus.Warn, $"Last analyzed {ageText} ({analyzed:u}); {modified:N0} rows changed since, more than {StaleShare * 100:N0}% of the table. Run Invoke-TriggerIndexMaintenance -Analyze.")
-            : new(StatisticsCheck, HealthStatus.Pass, $"Last analyzed {ageText} ({analyzed:u}); {modified:N0} rows changed since.");
+            ? new(StatisticsCheck, HealthStatus.Warn, $"Last analyzed {ageText} ({analyzed:u}); {modified:N0} row(s) changed since, more than {StaleShare * 100:N0}% of the table. Run Invoke-TriggerIndexMaintenance -Analyze.")
+            : new(StatisticsCheck, HealthStatus.Pass, $"Last analyzed {ageText} ({analyzed:u}); {modified:N0} row(s) changed since.");
     }
 
     private Task<T> Query<T>(string sql, object? parameters, CancellationToken cancellationToken) =>
