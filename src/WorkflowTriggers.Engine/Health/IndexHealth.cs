@@ -13,7 +13,7 @@ public sealed class TriggerIndexHealth
     public string Method { get; init; } = string.Empty;
 
     /// <summary>Key columns (or expressions), then INCLUDE columns, as the index definition writes them.</summary>
-    public string Columns { get; init; } = string.Empty;
+    public string Columns => string.Join(", ", KeyColumns) + (IncludeColumns.Length > 0 ? $" INCLUDE ({string.Join(", ", IncludeColumns)})" : string.Empty);
     public string Definition { get; init; } = string.Empty;
     public string? Predicate { get; init; }
     public bool IsUnique { get; init; }
@@ -30,7 +30,7 @@ public sealed class TriggerIndexHealth
     public string Size { get; init; } = string.Empty;
 
     /// <summary>UNUSED (no scans), LOW_USAGE (fewer than the threshold) or ACTIVE, as the document's health check says.</summary>
-    public string UsageStatus { get; init; } = string.Empty;
+    public string UsageStatus { get; internal set; } = string.Empty;
 
     /// <summary>Another index with the same method, columns, operator classes, predicate and expressions.</summary>
     public string? DuplicateOf { get; set; }
@@ -44,8 +44,19 @@ public sealed class TriggerIndexHealth
     /// <summary>SQL an operator could run, with a comment saying why; empty when there is nothing to do.</summary>
     public string Recommendation { get; set; } = string.Empty;
 
-    // Definition without the index's own name: equal signatures are the same index twice.
-    internal string Signature { get; init; } = string.Empty;
+    // The definition without the index's own name ("CREATE [UNIQUE] INDEX name ON ..."): equal signatures are the
+    // same index twice.
+    internal string Signature
+    {
+        get
+        {
+            const string marker = " INDEX ";
+            var at = Definition.IndexOf(marker, StringComparison.Ordinal);
+            var on = Definition.IndexOf(" ON ", StringComparison.Ordinal);
+            return at >= 0 && on > at ? Definition[..(at + marker.Length)] + Definition[on..] : Definition.Replace(Name, string.Empty, StringComparison.Ordinal);
+        }
+    }
+
     internal string[] KeyColumns { get; init; } = Array.Empty<string>();
     internal string[] IncludeColumns { get; init; } = Array.Empty<string>();
     internal string[] JsonColumns { get; init; } = Array.Empty<string>();
@@ -117,17 +128,19 @@ public sealed class IndexHealth
             async c =>
             {
                 await RequireTableAsync(c, cancellationToken).ConfigureAwait(false);
-                return await c.QueryAsync<IndexRow>(new CommandDefinition(IndexesSql, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                return await c.QueryAsync<TriggerIndexHealth>(new CommandDefinition(IndexesSql, cancellationToken: cancellationToken)).ConfigureAwait(false);
             },
             cancellationToken).ConfigureAwait(false);
-        return Assess(rows.Select(r => r.ToHealth(lowUsageThreshold)).ToList(), DateTime.UtcNow);
+        return Assess(rows.ToList(), lowUsageThreshold, DateTime.UtcNow);
     }
 
     /// <summary>Duplicates, overlaps and recommendations, from the indexes alone (no database needed).</summary>
-    internal static IReadOnlyList<TriggerIndexHealth> Assess(List<TriggerIndexHealth> indexes, DateTime now)
+    internal static IReadOnlyList<TriggerIndexHealth> Assess(List<TriggerIndexHealth> indexes, int lowUsageThreshold, DateTime now)
     {
         foreach (var index in indexes)
         {
+            // Constraint indexes do their work on every write, scanned or not: never "unused".
+            index.UsageStatus = index.Scans == 0 && !(index.IsPrimary || index.IsUnique) ? "UNUSED" : index.Scans < lowUsageThreshold ? "LOW_USAGE" : "ACTIVE";
             var twins = indexes.Where(o => o != index && o.Signature == index.Signature).ToList();
             index.DuplicateOf = twins.Select(o => o.Name).FirstOrDefault();
             index.OverlappedBy = index.Method != "btree" || index.HasExpressions || index.IsUnique
@@ -276,75 +289,6 @@ public sealed class IndexHealth
             throw new TriggerEngineException(
                 TriggerErrorKind.MissingTable, $"The table 'workflow_triggers' does not exist in {_connection}. Run Install-TriggerSchema first.")
             { TableName = "workflow_triggers" };
-        }
-    }
-
-    private sealed class IndexRow
-    {
-        public string Name { get; init; } = string.Empty;
-        public string Schema { get; init; } = string.Empty;
-        public string Method { get; init; } = string.Empty;
-        public string QualifiedName { get; init; } = string.Empty;
-        public string Definition { get; init; } = string.Empty;
-        public string? Predicate { get; init; }
-        public bool HasExpressions { get; init; }
-        public bool IsUnique { get; init; }
-        public bool IsPrimary { get; init; }
-        public bool IsValid { get; init; }
-        public bool BacksConstraint { get; init; }
-        public long Scans { get; init; }
-        public long TuplesRead { get; init; }
-        public long TuplesFetched { get; init; }
-        public long SizeBytes { get; init; }
-        public string Size { get; init; } = string.Empty;
-        public string[] KeyColumns { get; init; } = Array.Empty<string>();
-        public string[] IncludeColumns { get; init; } = Array.Empty<string>();
-        public string[] JsonColumns { get; init; } = Array.Empty<string>();
-        public string TableName { get; init; } = string.Empty;
-        public string QuotedName { get; init; } = string.Empty;
-        public string RebuiltName { get; init; } = string.Empty;
-        public string QualifiedRebuiltName { get; init; } = string.Empty;
-        public DateTime StatsSince { get; init; }
-
-        public TriggerIndexHealth ToHealth(int lowUsageThreshold) => new()
-        {
-            Name = Name,
-            Schema = Schema,
-            Method = Method,
-            QualifiedName = QualifiedName,
-            Columns = string.Join(", ", KeyColumns) + (IncludeColumns.Length > 0 ? $" INCLUDE ({string.Join(", ", IncludeColumns)})" : string.Empty),
-            Definition = Definition,
-            Predicate = Predicate,
-            HasExpressions = HasExpressions,
-            IsUnique = IsUnique,
-            IsPrimary = IsPrimary,
-            IsValid = IsValid,
-            BacksConstraint = BacksConstraint,
-            Scans = Scans,
-            TuplesRead = TuplesRead,
-            TuplesFetched = TuplesFetched,
-            SizeBytes = SizeBytes,
-            Size = Size,
-            KeyColumns = KeyColumns,
-            IncludeColumns = IncludeColumns,
-            JsonColumns = JsonColumns,
-            TableName = TableName,
-            QuotedName = QuotedName,
-            RebuiltName = RebuiltName,
-            QualifiedRebuiltName = QualifiedRebuiltName,
-            StatsSince = StatsSince,
-            // Constraint indexes do their work on every write, scanned or not: never "unused".
-            UsageStatus = Scans == 0 && !(IsPrimary || IsUnique) ? "UNUSED" : Scans < lowUsageThreshold ? "LOW_USAGE" : "ACTIVE",
-            Signature = SignatureOf(Definition, Name),
-        };
-
-        // "CREATE INDEX name ON ..." and "CREATE UNIQUE INDEX name ON ...": everything but the name.
-        private static string SignatureOf(string definition, string name)
-        {
-            var marker = " INDEX ";
-            var at = definition.IndexOf(marker, StringComparison.Ordinal);
-            var on = definition.IndexOf(" ON ", StringComparison.Ordinal);
-            return at >= 0 && on > at ? definition[..(at + marker.Length)] + definition[on..] : definition.Replace(name, string.Empty, StringComparison.Ordinal);
         }
     }
 }
