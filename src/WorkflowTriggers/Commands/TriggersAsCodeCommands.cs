@@ -66,8 +66,9 @@ public sealed class ExportWorkflowTriggerCommand : TriggerFilterCmdletBase
             File.Delete(temporary);
             ThrowTerminatingError(new ErrorRecord(ex, "ExportFileNotWritten", ErrorCategory.WriteError, file));
         }
-        catch (PipelineStoppedException)
+        catch
         {
+            // Stopped, or the query failed: the previous file stays as it was.
             File.Delete(temporary);
             throw;
         }
