@@ -44,6 +44,10 @@ public sealed class TriggerEngineException : Exception
     /// <summary>Name of the missing relation when <see cref="Kind"/> is <see cref="TriggerErrorKind.MissingTable"/>.</summary>
     public string? TableName { get; init; }
 
+    /// <summary>A table this operation needs is not in the database; <paramref name="why"/> says what it is needed for.</summary>
+    internal static TriggerEngineException MissingTable(string table, string databaseDisplay, string why) =>
+        new(TriggerErrorKind.MissingTable, $"The table '{table}' does not exist in {databaseDisplay}. {why}") { TableName = table };
+
     internal static Exception Translate(Exception exception, string databaseDisplay)
     {
         switch (exception)

@@ -286,9 +286,7 @@ public sealed class IndexHealth
     {
         if (!(await EngineTables.ProbeAsync(connection, cancellationToken).ConfigureAwait(false)).WorkflowTriggers)
         {
-            throw new TriggerEngineException(
-                TriggerErrorKind.MissingTable, $"The table 'workflow_triggers' does not exist in {_connection}. Run Install-TriggerSchema first.")
-            { TableName = "workflow_triggers" };
+            throw TriggerEngineException.MissingTable("workflow_triggers", _connection.ToString(), "Run Install-TriggerSchema first.");
         }
     }
 }

@@ -145,10 +145,7 @@ public sealed class TriggerMetrics
             {
                 if (!(await EngineTables.ProbeAsync(c, cancellationToken).ConfigureAwait(false)).ExecutionLogs)
                 {
-                    throw new TriggerEngineException(
-                        TriggerErrorKind.MissingTable,
-                        $"The table 'execution_logs' does not exist in {_connection}. Execution statistics come from the workflow engine's execution_logs table.")
-                    { TableName = "execution_logs" };
+                    throw TriggerEngineException.MissingTable("execution_logs", _connection.ToString(), "Execution statistics come from the workflow engine's execution_logs table.");
                 }
 
                 var rows = await c.QueryAsync<TriggerExecutionStat>(new CommandDefinition(sql, new { Days = days, Top = top }, cancellationToken: cancellationToken)).ConfigureAwait(false);

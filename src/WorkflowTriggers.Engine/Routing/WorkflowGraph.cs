@@ -74,10 +74,7 @@ public sealed class WorkflowGraph
         var missing = !tables.WorkflowNodes ? "workflow_nodes" : !tables.WorkflowConnections ? "workflow_connections" : null;
         if (missing is not null)
         {
-            throw new TriggerEngineException(
-                TriggerErrorKind.MissingTable,
-                $"The table '{missing}' does not exist in {databaseDisplay}. Input nodes are read from the workflow engine's workflow_nodes and workflow_connections tables.")
-            { TableName = missing };
+            throw TriggerEngineException.MissingTable(missing, databaseDisplay, "Input nodes are read from the workflow engine's workflow_nodes and workflow_connections tables.");
         }
     }
 

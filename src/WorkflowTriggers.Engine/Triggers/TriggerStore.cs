@@ -237,10 +237,7 @@ public sealed class TriggerStore
         if (!tables.Workflows)
         {
             // Without the table every trigger would look orphaned: refuse rather than archive them all.
-            throw new TriggerEngineException(
-                TriggerErrorKind.MissingTable,
-                $"The table 'workflows' does not exist in {_connection}, so orphaned triggers cannot be told from the others.")
-            { TableName = "workflows" };
+            throw TriggerEngineException.MissingTable("workflows", _connection.ToString(), "Without it orphaned triggers cannot be told from the others.");
         }
     }
 
