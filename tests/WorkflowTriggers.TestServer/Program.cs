@@ -1,6 +1,6 @@
 using WorkflowTriggers.TestServer;
 
-// start --owner-pid N [--shared-buffers S]   starts a server that lives until owner N ends or 'stop' is called; prints
+// start --owner-pid N           starts a server that lives until owner N ends or 'stop' is called; prints
 //                               CONNECTION=<admin connection string> and STOP=<state for stop>
 // stop --state S                removes a server started by 'start'
 // create-database --connection C   prints the connection string of a new, empty database on C's server
@@ -16,8 +16,7 @@ try
     switch (command)
     {
         case "start":
-            var server = await ThrowawayPostgres.StartAsync(
-                int.Parse(Option("--owner-pid")), message => Console.Error.WriteLine(message), args.Contains("--shared-buffers") ? Option("--shared-buffers") : null);
+            var server = await ThrowawayPostgres.StartAsync(int.Parse(Option("--owner-pid")), message => Console.Error.WriteLine(message));
             Console.WriteLine($"CONNECTION={server.AdminConnectionString}");
             Console.WriteLine($"STOP={server.StopState}");
             return 0;

@@ -33,11 +33,7 @@ public sealed class ThrowawayPostgres
     /// <summary>What <see cref="StopAsync(string)"/> needs to remove the server (null: nothing to remove).</summary>
     public string? StopState { get; }
 
-    /// <param name="sharedBuffers">
-    /// shared_buffers for a server this call starts (PostgreSQL's default, 128MB, when null): the benchmark sizes it
-    /// like a production server, so a million-row table's indexes are not all evicted by one scan.
-    /// </param>
-    public static async Task<ThrowawayPostgres> StartAsync(int ownerPid, Action<string>? log = null, string? sharedBuffers = null)
+    public static async Task<ThrowawayPostgres> StartAsync(int ownerPid, Action<string>? log = null)
     {
         log ??= _ => { };
         if (Environment.GetEnvironmentVariable(ConnectionVariable) is { Length: > 0 } given)
@@ -50,13 +46,12 @@ public sealed class ThrowawayPostgres
         try
         {
             // Without a Docker engine this throws here, in Build(), before any start.
-            var builder = new PostgreSqlBuilder("postgres:15-alpine").WithCleanUp(false);
-            container = (sharedBuffers is null ? builder : builder.WithCommand("-c", $"shared_buffers={sharedBuffers}")).Build();
+            container = new PostgreSqlBuilder("postgres:15-alpine").WithCleanUp(false).Build();
         }
         catch (DockerUnavailableException)
         {
             log("No Docker engine; starting a local PostgreSQL cluster.");
-            return await LocalCluster.StartAsync(ownerPid, log, sharedBuffers).ConfigureAwait(false);
+            return await LocalCluster.StartAsync(ownerPid, log).ConfigureAwait(false);
         }
 
         await container.StartAsync().ConfigureAwait(false);
@@ -148,7 +143,7 @@ public sealed class ThrowawayPostgres
     /// <summary>A cluster from the PostgreSQL binaries on this machine, with fsync off, on a free loopback port.</summary>
     private static class LocalCluster
     {
-        public static async Task<ThrowawayPostgres> StartAsync(int ownerPid, Action<string> log, string? sharedBuffers = null)
+        public static async Task<ThrowawayPostgres> StartAsync(int ownerPid, Action<string> log)
         {
             var bin = FindBinaries();
             var root = Directory.CreateTempSubdirectory("wt-pg-").FullName;
@@ -169,7 +164,7 @@ public sealed class ThrowawayPostgres
                     runAs,
                     Path.Combine(bin, "pg_ctl"),
                     "-D", data,
-                    "-o", $"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" + (sharedBuffers is null ? string.Empty : $" -c shared_buffers={sharedBuffers}"),
+                    "-o", $"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
                     "-w", "-l", Path.Combine(root, "log"), "start").ConfigureAwait(false);
             }
             catch
