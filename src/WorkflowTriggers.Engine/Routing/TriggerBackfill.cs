@@ -111,12 +111,12 @@ public sealed class TriggerBackfill
 
             var number = 0;
             var batches = Batches(range.Value.MinId, range.Value.MaxId, scope.Ids, batchSize).ToList();
+            var span = (double)range.Value.MaxId - range.Value.MinId + 1;
             foreach (var (from, to, ids) in batches)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var (updated, rows) = await Guard(() => WriteBatchAsync(connection, scope, from, to, ids, returnRows, tables, cancellationToken)).ConfigureAwait(false);
                 number++;
-                var span = (double)range.Value.MaxId - range.Value.MinId + 1;
                 yield return new BackfillBatch
                 {
                     Number = number,

@@ -106,12 +106,7 @@ public sealed class TriggerImporter
                         }
                     }
 
-                    if (tables.Workflows)
-                    {
-                        var wanted = chunk.Select(e => e.WorkflowId).Distinct(StringComparer.Ordinal).ToArray();
-                        var found = await connection.QueryAsync<string>(new CommandDefinition("SELECT id FROM workflows WHERE id = ANY(@Ids)", new { Ids = wanted }, cancellationToken: cancellationToken)).ConfigureAwait(false);
-                        missingWorkflows.UnionWith(wanted.Except(found, StringComparer.Ordinal));
-                    }
+                    missingWorkflows.UnionWith(await TriggerStore.MissingWorkflowsAsync(connection, null, tables, chunk.Select(e => e.WorkflowId), cancellationToken).ConfigureAwait(false));
                 }
 
                 return true;

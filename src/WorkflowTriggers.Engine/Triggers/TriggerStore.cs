@@ -263,32 +263,8 @@ public sealed class TriggerStore
             {
                 var rows = await connection.QueryAsync<TriggerRecord>(new CommandDefinition(
                     $"WITH written AS ({write})\n{Select("written", tables)}", new { Ids = ids.ToArray() }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-                var written = rows.ToDictionary(r => r.Id);
-                var skipped = ids.Where(id => !written.ContainsKey(id)).Distinct().ToArray();
-                var keys = skipped.Length == 0
-                    ? new Dictionary<int, TriggerKey>()
-                    : await DescribeAsync(connection, transaction, skipped, cancellationToken).ConfigureAwait(false);
-                var reported = new HashSet<int>();
-                for (var i = 0; i < ids.Count; i++)
-                {
-                    var id = ids[i];
-                    if (written.TryGetValue(id, out var row))
-                    {
-                        if (reported.Add(id))
-                        {
-                            result.Written.Add(row);
-                        }
-                    }
-                    else if (keys.TryGetValue(id, out var key))
-                    {
-                        result.Rejected.Add(new RejectedTrigger(i, TriggerRejection.NotAnOrphan, $"{key} is not an orphan: workflow '{key.WorkflowId}' exists, so it was not changed.", id));
-                    }
-                    else
-                    {
-                        result.Rejected.Add(NotFound(i, id));
-                    }
-                }
-
+                await CollectExplainingRefusalsAsync(connection, transaction, result, rows, ids, (index, key) => new RejectedTrigger(
+                    index, TriggerRejection.NotAnOrphan, $"{key} is not an orphan: workflow '{key.WorkflowId}' exists, so it was not changed.", key.Id), cancellationToken).ConfigureAwait(false);
                 return result;
             },
             cancellationToken).ConfigureAwait(false);
@@ -391,33 +367,12 @@ public sealed class TriggerStore
                     parameters,
                     transaction,
                     cancellationToken: cancellationToken)).ConfigureAwait(false);
-                var written = rows.ToDictionary(r => r.Id);
                 // Only the triggers the update skipped need naming: absent, or their workflow lacks the node.
-                var skipped = requests.Select(r => r.Id).Where(id => !written.ContainsKey(id)).Distinct().ToArray();
-                var keys = skipped.Length == 0
-                    ? new Dictionary<int, TriggerKey>()
-                    : await DescribeAsync(connection, transaction, skipped, cancellationToken).ConfigureAwait(false);
-                for (var i = 0; i < requests.Count; i++)
-                {
-                    var (id, nodeId) = requests[i];
-                    if (written.TryGetValue(id, out var row))
-                    {
-                        result.Written.Add(row);
-                    }
-                    else if (keys.TryGetValue(id, out var key))
-                    {
-                        result.Rejected.Add(new RejectedTrigger(
-                            i,
-                            TriggerRejection.NodeNotInWorkflow,
-                            $"Node '{nodeId}' is not a node of workflow '{key.WorkflowId}' (table workflow_nodes), so {key} was not changed. Use -Force to set it anyway.",
-                            nodeId));
-                    }
-                    else
-                    {
-                        result.Rejected.Add(NotFound(i, id));
-                    }
-                }
-
+                await CollectExplainingRefusalsAsync(connection, transaction, result, rows, requests.Select(r => r.Id).ToArray(), (index, key) => new RejectedTrigger(
+                    index,
+                    TriggerRejection.NodeNotInWorkflow,
+                    $"Node '{requests[index].NodeId}' is not a node of workflow '{key.WorkflowId}' (table workflow_nodes), so {key} was not changed. Use -Force to set it anyway.",
+                    requests[index].NodeId), cancellationToken).ConfigureAwait(false);
                 return result;
             },
             cancellationToken).ConfigureAwait(false);
@@ -465,7 +420,24 @@ public sealed class TriggerStore
         return result;
     }
 
-    private static void CollectInInputOrder(BatchResult result, IEnumerable<TriggerRecord> rows, IEnumerable<(int Index, int Id)> requested)
+    /// <summary>
+    /// As <see cref="CollectInInputOrder"/>, but a requested trigger that exists and was not written is refused with
+    /// <paramref name="refusal"/> (the statement's condition said no) rather than as not found. Only those are looked up.
+    /// </summary>
+    private static async Task CollectExplainingRefusalsAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, BatchResult result, IEnumerable<TriggerRecord> rows, IReadOnlyList<int> requestedIds,
+        Func<int, TriggerKey, RejectedTrigger> refusal, CancellationToken cancellationToken)
+    {
+        var written = rows.ToList();
+        var writtenIds = written.Select(r => r.Id).ToHashSet();
+        var skipped = requestedIds.Where(id => !writtenIds.Contains(id)).Distinct().ToArray();
+        var keys = skipped.Length == 0
+            ? new Dictionary<int, TriggerKey>()
+            : await DescribeAsync(connection, transaction, skipped, cancellationToken).ConfigureAwait(false);
+        CollectInInputOrder(result, written, requestedIds.Select((id, index) => (index, id)), (index, id) => keys.TryGetValue(id, out var key) ? refusal(index, key) : NotFound(index, id));
+    }
+
+    private static void CollectInInputOrder(BatchResult result, IEnumerable<TriggerRecord> rows, IEnumerable<(int Index, int Id)> requested, Func<int, int, RejectedTrigger>? missing = null)
     {
         var written = rows.ToDictionary(r => r.Id);
         var reported = new HashSet<int>();
@@ -481,7 +453,7 @@ public sealed class TriggerStore
             }
             else
             {
-                result.Rejected.Add(NotFound(index, id));
+                result.Rejected.Add((missing ?? NotFound)(index, id));
             }
         }
     }
@@ -493,15 +465,7 @@ public sealed class TriggerStore
     private static async Task<List<(int Index, T Item)>> AcceptKnownWorkflowsAsync<T>(
         NpgsqlConnection connection, NpgsqlTransaction transaction, EngineTables tables, IReadOnlyList<T> items, Func<T, string?> workflowOf, BatchResult result, CancellationToken cancellationToken)
     {
-        var wanted = items.Select(workflowOf).OfType<string>().Distinct(StringComparer.Ordinal).ToArray();
-        var missing = new HashSet<string>(StringComparer.Ordinal);
-        if (tables.Workflows && wanted.Length > 0)
-        {
-            var found = await connection.QueryAsync<string>(new CommandDefinition(
-                "SELECT id FROM workflows WHERE id = ANY(@Ids)", new { Ids = wanted }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-            missing.UnionWith(wanted.Except(found, StringComparer.Ordinal));
-        }
-
+        var missing = await MissingWorkflowsAsync(connection, transaction, tables, items.Select(workflowOf).OfType<string>(), cancellationToken).ConfigureAwait(false);
         var accepted = new List<(int Index, T Item)>(items.Count);
         for (var i = 0; i < items.Count; i++)
         {
@@ -516,6 +480,22 @@ public sealed class TriggerStore
         }
 
         return accepted;
+    }
+
+    /// <summary>Of the given workflow ids, those the engine's workflows table does not hold (none when it does not exist).</summary>
+    internal static async Task<HashSet<string>> MissingWorkflowsAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, EngineTables tables, IEnumerable<string> workflowIds, CancellationToken cancellationToken)
+    {
+        var wanted = workflowIds.Distinct(StringComparer.Ordinal).ToArray();
+        var missing = new HashSet<string>(StringComparer.Ordinal);
+        if (tables.Workflows && wanted.Length > 0)
+        {
+            var found = await connection.QueryAsync<string>(new CommandDefinition(
+                "SELECT id FROM workflows WHERE id = ANY(@Ids)", new { Ids = wanted }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            missing.UnionWith(wanted.Except(found, StringComparer.Ordinal));
+        }
+
+        return missing;
     }
 
     private static RejectedTrigger NotFound(int index, int id) =>
