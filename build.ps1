@@ -107,28 +107,32 @@ function Invoke-Test {
     $previous = $env:WORKFLOW_TRIGGERS_TEST_CONNECTION
     $env:WORKFLOW_TRIGGERS_TEST_CONNECTION = $server.ConnectionString
     try {
-        dotnet test (Join-Path $Root 'tests/WorkflowTriggers.Engine.Tests/WorkflowTriggers.Engine.Tests.csproj') -c Release --nologo `
-            --logger 'trx;LogFileName=engine.trx' --results-directory $results | Out-Host
-        $trx = Get-ChildItem $results -Recurse -Filter engine.trx | Select-Object -First 1
-        $xunitPassed = 0; $xunitFailed = 1
-        if ($trx) {
+        # The engine's tests (against PostgreSQL) and the cmdlet assembly's own unit tests.
+        $xunitPassed = 0; $xunitFailed = 0; $xunitSkipped = 0
+        foreach ($project in 'WorkflowTriggers.Engine.Tests', 'WorkflowTriggers.Tests') {
+            dotnet test (Join-Path $Root "tests/$project/$project.csproj") -c Release --nologo `
+                --logger "trx;LogFileName=$project.trx" --results-directory $results | Out-Host
+            $trx = Get-ChildItem $results -Recurse -Filter "$project.trx" | Select-Object -First 1
+            if (-not $trx) { $xunitFailed++; continue }
             $counters = ([xml](Get-Content -Raw $trx.FullName)).TestRun.ResultSummary.Counters
-            $xunitPassed = [int]$counters.passed
-            $xunitFailed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
-            if ([int]$counters.total -eq 0) { $xunitFailed = 1 }
+            $xunitPassed += [int]$counters.passed
+            $xunitSkipped += [int]$counters.notExecuted
+            $xunitFailed += [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
+            if ([int]$counters.total -eq 0) { $xunitFailed++ }
         }
-        Write-Host "xunit: $xunitPassed passed, $xunitFailed failed"
+        Write-Host "xunit: $xunitPassed passed, $xunitFailed failed, $xunitSkipped skipped"
 
         $pesterSummary = Join-Path $results 'pester.json'
         & $PwshExe $PwshDll -NoProfile -NonInteractive -File (Join-Path $Root 'tests/pester/Invoke-PesterSuites.ps1') -ModulePath (Join-Path $OutDir 'WorkflowTriggers.psd1') -SummaryPath $pesterSummary | Out-Host
-        $pesterPassed = 0; $pesterFailed = 1
+        $pesterPassed = 0; $pesterFailed = 1; $pesterSkipped = 0
         if (Test-Path $pesterSummary) {
             $summary = Get-Content -Raw $pesterSummary | ConvertFrom-Json
             $pesterPassed = $summary.Passed
             $pesterFailed = $summary.Failed
+            $pesterSkipped = $summary.Skipped
             if ($summary.Total -eq 0) { $pesterFailed = 1 }
         }
-        Write-Host "Pester: $pesterPassed passed, $pesterFailed failed"
+        Write-Host "Pester: $pesterPassed passed, $pesterFailed failed, $pesterSkipped skipped"
     }
     finally {
         $env:WORKFLOW_TRIGGERS_TEST_CONNECTION = $previous
@@ -137,7 +141,7 @@ function Invoke-Test {
 
     $passed = $xunitPassed + $pesterPassed
     $failed = $xunitFailed + $pesterFailed
-    Write-Host "$passed passed, $failed failed"
+    Write-Host "$passed passed, $failed failed, $($xunitSkipped + $pesterSkipped) skipped"
     if ($failed -gt 0) { exit 1 }
 }
 

@@ -1,34 +1,12 @@
 BeforeAll {
     Import-Module $env:WT_MODULE_PATH -Force
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-    $script:db = New-TestDatabase
-    Install-TriggerSchema -ConnectionString $script:db | Out-Null
+    $script:db = Initialize-SuiteDatabase -NoConnect
     function Get-CountOf([string] $WorkflowId) { (Get-WorkflowTrigger -ConnectionString $script:db -WorkflowId $WorkflowId | Measure-Object).Count }
 }
 
 AfterAll {
-    Disconnect-TriggerDatabase
-    Remove-TestDatabase $script:db
-}
-
-Describe 'Connections' {
-    It 'uses a -Connection object, then $env:WORKFLOW_TRIGGERS_CONNECTION when nothing else is given' {
-        $connection = Connect-TriggerDatabase -ConnectionString $script:db -PassThru
-        Disconnect-TriggerDatabase
-        (Get-TriggerSchema -Connection $connection).CurrentVersion | Should -Be '2.0.0'
-
-        $saved = $env:WORKFLOW_TRIGGERS_CONNECTION
-        try {
-            $env:WORKFLOW_TRIGGERS_CONNECTION = $script:db
-            (Get-TriggerSchema).CurrentVersion | Should -Be '2.0.0'
-        }
-        finally { $env:WORKFLOW_TRIGGERS_CONNECTION = $saved }
-    }
-
-    It 'refuses -Connection and -ConnectionString together' {
-        $connection = Connect-TriggerDatabase -ConnectionString $script:db -PassThru
-        { Get-TriggerSchema -Connection $connection -ConnectionString $script:db -ErrorAction Stop } | Should -Throw -ErrorId 'ConnectionAmbiguous,*'
-    }
+    Remove-SuiteDatabase $script:db
 }
 
 Describe 'Faults' {

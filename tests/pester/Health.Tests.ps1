@@ -1,16 +1,12 @@
 BeforeAll {
     Import-Module $env:WT_MODULE_PATH -Force
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-    $script:db = New-TestDatabase
-    Add-EngineTables $script:db
-    Connect-TriggerDatabase -ConnectionString $script:db
-    Install-TriggerSchema | Out-Null
+    $script:db = Initialize-SuiteDatabase -EngineTables
     # Statistics change only when a test says so.
     Invoke-TestSql $script:db 'ALTER TABLE workflow_triggers SET (autovacuum_enabled = false)'
-    1..30 | ForEach-Object {
-        [pscustomobject]@{ Name = "Trigger $_"; WorkflowId = @('wf_bd11290f923b', 'wf_000000000002')[$_ % 2]; Source = @('pdf-monitor-event-source', 'webhook-event-source', 'scheduler-event-source')[$_ % 3]; EventType = 'pdf_file_added' }
-    } | New-WorkflowTrigger | Out-Null
+    Add-SampleTriggers
     Invoke-TestSql $script:db 'ANALYZE workflow_triggers'
+    Wait-TestStatistics $script:db 'last_analyze IS NOT NULL' 'the ANALYZE'
 
     # The relfilenode changes when an index is rebuilt.
     function Get-FileNode([string] $Index) { Get-TestScalar $script:db "SELECT pg_relation_filenode('$Index')" }
@@ -21,8 +17,7 @@ BeforeAll {
 }
 
 AfterAll {
-    Disconnect-TriggerDatabase
-    Remove-TestDatabase $script:db
+    Remove-SuiteDatabase $script:db
 }
 
 Describe 'Get-TriggerIndexHealth' {
@@ -83,59 +78,10 @@ Describe 'Invoke-TriggerIndexMaintenance' {
     }
 }
 
-Describe 'Usage and metrics' {
-    It 'Get-TriggerUsage counts per source and event type, most first' {
-        Disable-WorkflowTrigger -Id 3
-        $usage = Get-TriggerUsage
-        $usage.Count | Should -Be 3
-        $usage.TriggerCount | Should -Be @(10, 10, 10)
-        ($usage | Where-Object Source -eq 'pdf-monitor-event-source').ActiveCount | Should -Be 9
-        Enable-WorkflowTrigger -Id 3
-    }
-
-    It 'Get-TriggerStatistic counts active triggers per group in SQL' {
-        $byWorkflow = Get-TriggerStatistic -By Workflow
-        $byWorkflow.Value | Sort-Object | Should -Be @('wf_000000000002', 'wf_bd11290f923b')
-        $byWorkflow | ForEach-Object Count | Should -Be @(15, 15)
-        (Get-TriggerStatistic TargetNode).Value | Should -Be @($null)
-        { Get-TriggerStatistic -By Colour } | Should -Throw
-    }
-
-    It 'Get-TriggerMetric reads trigger_metrics within a window' {
-        $rows = Get-TriggerMetric -Since (Get-Date).AddHours(-2)
-        ($rows | Measure-Object TriggerCount -Sum).Sum | Should -Be 30
-        Get-TriggerMetric -Since (Get-Date).AddHours(1) | Should -BeNullOrEmpty
-        (Get-TriggerMetric -Source webhook-event-source).TriggerCount | Should -Be 10
-        { Get-TriggerMetric -Since (Get-Date) -Until (Get-Date).AddDays(-1) -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidTimeWindow,*'
-    }
-
-    It 'Get-NodeTargetingStat reads node_targeting_stats' {
-        Set-TriggerTargetNode -Id 1 -NodeId query_input_processor -Force
-        $stats = Get-NodeTargetingStat
-        ($stats | Where-Object RoutingType -eq targeted).Count | Should -Be 1
-        ($stats | Where-Object RoutingType -eq auto_detected).Percentage | Should -Be 96.67
-        Set-TriggerTargetNode -Id 1 -Clear
-    }
-
-    It 'Get-TriggerExecutionStat keeps triggers that never ran and says when execution_logs is missing' {
-        Invoke-TestSql $script:db "INSERT INTO execution_logs (trigger_id, created_at) VALUES (5, now()), (5, now()), (6, now() - interval '40 days')"
-        $stats = Get-TriggerExecutionStat -Top 3
-        $stats.Id | Should -Be @(5, 1, 2)
-        $stats.ExecutionCount | Should -Be @(2, 0, 0)
-        (Get-TriggerExecutionStat -Days 60 -Top 2).Id | Should -Be @(5, 6)
-
-        $other = New-TestDatabase
-        try {
-            Install-TriggerSchema -ConnectionString $other | Out-Null
-            { Get-TriggerExecutionStat -ConnectionString $other -ErrorAction Stop } | Should -Throw -ErrorId 'TableNotFound,*' -ExpectedMessage "*'execution_logs' does not exist*"
-        }
-        finally { Remove-TestDatabase $other }
-    }
-}
-
 Describe 'Get-TriggerHealth and Test-TriggerHealth' {
     It 'is healthy on a clean, analyzed table, with the document''s counts and named checks' {
         Invoke-TestSql $script:db 'ANALYZE workflow_triggers'
+        Wait-TestStatistics $script:db 'last_analyze IS NOT NULL' 'the ANALYZE'
         $report = Get-TriggerHealth
         $report.IsHealthy | Should -BeTrue
         $report.TotalRecords | Should -Be 30

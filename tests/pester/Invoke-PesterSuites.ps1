@@ -41,6 +41,7 @@ $summary = [ordered]@{
     # A test file that fails to run (parse error, error outside any block) counts once; a file that merely holds
     # failed tests is already counted by its tests.
     Failed = $result.FailedCount + $result.FailedBlocksCount + @($result.Containers | Where-Object { $_.Result -eq 'Failed' -and $_.ErrorRecord.Count -gt 0 }).Count
+    Skipped = $result.SkippedCount
     Total  = $result.TotalCount
 }
 if ($SummaryPath) { $summary | ConvertTo-Json | Set-Content $SummaryPath }

@@ -30,12 +30,6 @@ Describe 'The built module' {
         }
     }
 
-    It 'declares an output type on every cmdlet that returns objects' {
-        foreach ($name in 'Connect-TriggerDatabase', 'Get-WorkflowTrigger', 'New-WorkflowTrigger', 'Set-WorkflowTrigger', 'Set-TriggerTargetNode', 'Enable-WorkflowTrigger', 'Disable-WorkflowTrigger', 'Remove-WorkflowTrigger', 'Install-TriggerSchema', 'Get-TriggerSchema') {
-            (Get-Command $name).OutputType.Count | Should -BeGreaterThan 0 -Because $name
-        }
-    }
-
     It 'ships Npgsql only under dependencies/, not beside the cmdlet assembly' {
         $root = Split-Path $env:WT_MODULE_PATH
         Test-Path (Join-Path $root 'Npgsql.dll') | Should -BeFalse
@@ -75,29 +69,103 @@ New-WorkflowTrigger -ConnectionString '$database' -Name 'Isolated' -WorkflowId w
     }
 }
 
-Describe 'Connect-TriggerDatabase' {
-    BeforeAll { $script:db = New-TestDatabase }
-    AfterAll { Disconnect-TriggerDatabase; Remove-TestDatabase $script:db }
-
-    It 'sets the session default and returns a connection object without the password' {
-        $parts = @{}
-        foreach ($pair in $script:db -split ';') { $key, $value = $pair -split '=', 2; $parts[$key] = $value }
-        $server = '{0}:{1}' -f $parts['Host'], $parts['Port']
-        $credential = [pscredential]::new('postgres', (ConvertTo-SecureString 'pw-Never-Shown-42' -AsPlainText -Force))
-        $connection = Connect-TriggerDatabase -Server $server -Database $parts['Database'] -Credential $credential -PassThru -Verbose 4>&1
-        $verbose = $connection | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
-        $object = $connection | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] }
-        $object.Database | Should -Be $parts['Database']
-        $object.ServerVersion | Should -Match '^\d+'
-        ($object | Format-List * | Out-String) + $object.ToString() + ($verbose | Out-String) | Should -Not -Match 'pw-Never-Shown-42'
-        (Get-TriggerSchema).Database | Should -Be $object.ToString()
+Describe 'Output types a script can name' {
+    BeforeAll {
+        $script:typesDb = New-TestDatabase
+        Add-RoutingGraph $script:typesDb
+        $PSDefaultParameterValues['*-Trigger*:ConnectionString'] = $script:typesDb
+        $PSDefaultParameterValues['*-WorkflowTrigger:ConnectionString'] = $script:typesDb
+        $PSDefaultParameterValues['*-WorkflowInputNode:ConnectionString'] = $script:typesDb
+        $PSDefaultParameterValues['*-OrphanTrigger:ConnectionString'] = $script:typesDb
+        $PSDefaultParameterValues['Get-NodeTargetingStat:ConnectionString'] = $script:typesDb
+        $script:covered = [System.Collections.Generic.HashSet[string]]::new()
     }
 
-    It 'reports a server that does not answer as a connection error without the password' {
-        $error.Clear()
-        { Connect-TriggerDatabase -ConnectionString 'Host=127.0.0.1;Port=1;Database=x;Username=u;Password=pw-Never-Shown-42;Timeout=2' -ErrorAction Stop } |
-            Should -Throw -ErrorId 'ConnectionFailed,WorkflowTriggers.Commands.ConnectTriggerDatabaseCommand'
-        ($error[0] | Out-String) + $error[0].TargetObject | Should -Not -Match 'pw-Never-Shown-42'
-        $error[0].CategoryInfo.Category | Should -Be 'ConnectionError'
+    AfterAll {
+        $PSDefaultParameterValues.Clear()
+        Remove-TestDatabase $script:typesDb
+    }
+
+    It '[WorkflowTriggers.<Name>] resolves from a script to a type of the cmdlet assembly in the default load context' -ForEach @(
+        'WorkflowTrigger', 'TriggerDatabase', 'SchemaStatus', 'SchemaStepResult', 'AppliedSchemaStep', 'PlannedSchemaStep', 'SchemaAction',
+        'InputNode', 'TriggerRoute', 'BackfillPlanEntry', 'TriggerBackfillResult', 'TriggerImportResult', 'ImportAction',
+        'TriggerIndexHealth', 'IndexUsageStatus', 'IndexMaintenanceResult', 'TriggerHealthReport', 'TriggerHealthCheck', 'HealthStatus',
+        'TriggerUsage', 'TriggerStatistic', 'TriggerGrouping', 'TriggerMetric', 'NodeTargetingStat', 'TriggerExecutionStat'
+    ).ForEach({ @{ Name = $_ } }) {
+        $type = [scriptblock]::Create("[WorkflowTriggers.$Name]").Invoke()[0]
+        $type.FullName | Should -Be "WorkflowTriggers.$Name"
+        $type.Assembly.GetName().Name | Should -Be 'WorkflowTriggers'
+        [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($type.Assembly) | Should -Be ([System.Runtime.Loader.AssemblyLoadContext]::Default)
+    }
+
+    It 'compares the enums a user compares against by name' {
+        [WorkflowTriggers.HealthStatus]::Fail | Should -Be 'Fail'
+        [WorkflowTriggers.IndexUsageStatus]::LOW_USAGE | Should -Be 'LOW_USAGE'
+        [WorkflowTriggers.ImportAction]::Unchanged | Should -Be 'Unchanged'
+        [WorkflowTriggers.TriggerGrouping]::TargetNode | Should -Be 'TargetNode'
+    }
+
+    It 'declares only output types that are public types of the module or of .NET' {
+        foreach ($command in Get-Command -Module WorkflowTriggers) {
+            $command.OutputType.Count | Should -BeGreaterThan 0 -Because "$($command.Name) declares its output"
+            foreach ($output in $command.OutputType) {
+                $output.Type | Should -Not -BeNullOrEmpty -Because "$($command.Name) declares $($output.Name)"
+                if ($output.Type -ne [void]) {
+                    $output.Type.Assembly.GetName().Name | Should -BeIn @('WorkflowTriggers', 'System.Private.CoreLib') -Because "$($command.Name) writes $($output.Name)"
+                }
+            }
+        }
+    }
+
+    It '<Command> writes <Type>' -ForEach @(
+        @{ Command = 'Connect-TriggerDatabase'; Type = 'WorkflowTriggers.TriggerDatabase'; Run = { Connect-TriggerDatabase -ConnectionString $script:typesDb -PassThru } }
+        @{ Command = 'Install-TriggerSchema'; Type = 'WorkflowTriggers.SchemaStepResult'; Run = { Install-TriggerSchema } }
+        @{ Command = 'Get-TriggerSchema'; Type = 'WorkflowTriggers.SchemaStatus'; Run = { Get-TriggerSchema } }
+        @{ Command = 'New-WorkflowTrigger'; Type = 'WorkflowTriggers.WorkflowTrigger'; Run = { 1..4 | ForEach-Object { New-WorkflowTrigger -Name "Typed $_" -WorkflowId wf_multi -Source pdf-monitor-event-source -EventType pdf_file_added } } }
+        @{ Command = 'Get-WorkflowTrigger'; Type = 'WorkflowTriggers.WorkflowTrigger'; Run = { Get-WorkflowTrigger } }
+        @{ Command = 'Set-WorkflowTrigger'; Type = 'WorkflowTriggers.WorkflowTrigger'; Run = { Set-WorkflowTrigger -Id 1 -Description typed -PassThru } }
+        @{ Command = 'Disable-WorkflowTrigger'; Type = 'WorkflowTriggers.WorkflowTrigger'; Run = { Disable-WorkflowTrigger -Id 1 -PassThru } }
+        @{ Command = 'Enable-WorkflowTrigger'; Type = 'WorkflowTriggers.WorkflowTrigger'; Run = { Enable-WorkflowTrigger -Id 1 -PassThru } }
+        @{ Command = 'Get-WorkflowInputNode'; Type = 'WorkflowTriggers.InputNode'; Run = { Get-WorkflowInputNode wf_multi } }
+        @{ Command = 'Invoke-TriggerBackfill'; Type = 'WorkflowTriggers.BackfillPlanEntry'; Run = { Invoke-TriggerBackfill -WhatIf } }
+        @{ Command = 'Invoke-TriggerBackfill'; Type = 'WorkflowTriggers.TriggerBackfillResult'; Run = { Invoke-TriggerBackfill -Id 2 } }
+        @{ Command = 'Invoke-TriggerBackfill'; Type = 'WorkflowTriggers.WorkflowTrigger'; Run = { Invoke-TriggerBackfill -Id 3 -PassThru } }
+        @{ Command = 'Set-TriggerTargetNode'; Type = 'WorkflowTriggers.WorkflowTrigger'; Run = { Set-TriggerTargetNode -Id 1 -NodeId m1 -PassThru } }
+        @{ Command = 'Test-WorkflowTrigger'; Type = 'WorkflowTriggers.TriggerRoute'; Run = { Test-WorkflowTrigger pdf-monitor-event-source pdf_file_added } }
+        @{ Command = 'Export-WorkflowTrigger'; Type = 'System.String'; Run = { Export-WorkflowTrigger } }
+        @{ Command = 'Import-WorkflowTrigger'; Type = 'WorkflowTriggers.TriggerImportResult'; Run = { Export-WorkflowTrigger -Path (Join-Path $TestDrive 'typed.json'); Import-WorkflowTrigger -Path (Join-Path $TestDrive 'typed.json') } }
+        @{ Command = 'Get-OrphanTrigger'; Type = 'WorkflowTriggers.WorkflowTrigger'; Run = {
+                Invoke-TestSql $script:typesDb "ALTER TABLE workflow_triggers DROP CONSTRAINT IF EXISTS fk_workflow_triggers_workflow_id; INSERT INTO workflow_triggers (name, workflow_id, source, event_type) VALUES ('Orphan', 'wf_gone', 'webhook-event-source', 'webhook_received')"
+                Get-OrphanTrigger } }
+        @{ Command = 'Remove-OrphanTrigger'; Type = 'WorkflowTriggers.WorkflowTrigger'; Run = { Remove-OrphanTrigger } }
+        @{ Command = 'Remove-WorkflowTrigger'; Type = 'WorkflowTriggers.WorkflowTrigger'; Run = { Remove-WorkflowTrigger -Id 4 -Force -PassThru } }
+        @{ Command = 'Get-TriggerIndexHealth'; Type = 'WorkflowTriggers.TriggerIndexHealth'; Run = { Get-TriggerIndexHealth -WarningAction SilentlyContinue } }
+        @{ Command = 'Invoke-TriggerIndexMaintenance'; Type = 'WorkflowTriggers.IndexMaintenanceResult'; Run = { Invoke-TriggerIndexMaintenance -Index workflow_triggers_pkey } }
+        @{ Command = 'Get-TriggerUsage'; Type = 'WorkflowTriggers.TriggerUsage'; Run = { Get-TriggerUsage } }
+        @{ Command = 'Get-TriggerStatistic'; Type = 'WorkflowTriggers.TriggerStatistic'; Run = { Get-TriggerStatistic -By Workflow } }
+        @{ Command = 'Get-TriggerMetric'; Type = 'WorkflowTriggers.TriggerMetric'; Run = { Get-TriggerMetric } }
+        @{ Command = 'Get-NodeTargetingStat'; Type = 'WorkflowTriggers.NodeTargetingStat'; Run = { Get-NodeTargetingStat } }
+        @{ Command = 'Get-TriggerExecutionStat'; Type = 'WorkflowTriggers.TriggerExecutionStat'; Run = { Get-TriggerExecutionStat } }
+        @{ Command = 'Get-TriggerHealth'; Type = 'WorkflowTriggers.TriggerHealthReport'; Run = { Get-TriggerHealth } }
+        @{ Command = 'Test-TriggerHealth'; Type = 'System.Boolean'; Run = { Test-TriggerHealth } }
+        @{ Command = 'Test-TriggerHealth'; Type = 'WorkflowTriggers.TriggerHealthCheck'; Run = { Test-TriggerHealth -Detailed } }
+        @{ Command = 'Disconnect-TriggerDatabase'; Type = $null; Run = { Disconnect-TriggerDatabase } }
+    ) {
+        $null = $script:covered.Add($Command)
+        $output = @(& $Run)
+        if ($null -eq $Type) {
+            $output | Should -BeNullOrEmpty
+            return
+        }
+
+        $output.Count | Should -BeGreaterThan 0
+        $output | ForEach-Object { $_ | Should -BeOfType ([type] $Type) }
+        if ($Type -ne 'System.String' -and $Type -ne 'System.Boolean') {
+            $Type | Should -BeIn (Get-Command $Command).OutputType.Name -Because "$Command declares what it writes"
+        }
+    }
+
+    It 'covers every cmdlet of the module' {
+        (Get-Command -Module WorkflowTriggers).Name | Where-Object { -not $script:covered.Contains($_) } | Should -BeNullOrEmpty
     }
 }

@@ -1,35 +1,13 @@
 BeforeAll {
     Import-Module $env:WT_MODULE_PATH -Force
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-    $script:db = New-TestDatabase
-    Add-EngineTables $script:db
-    # wf_multi: m2 -> m3 and m1 alone (input nodes m2, then m1); wf_cycle: a <-> b (none); wf_empty: no nodes.
-    Invoke-TestSql $script:db @'
-INSERT INTO workflows VALUES ('wf_multi', 'Multi'), ('wf_cycle', 'Cycle'), ('wf_empty', 'Empty');
-INSERT INTO workflow_nodes (workflow_id, node_id, node_type, name) VALUES
-  ('wf_multi', 'm2', 'input', 'Second id'), ('wf_multi', 'm3', 'task', 'Downstream'), ('wf_multi', 'm1', 'input', 'Third id'),
-  ('wf_cycle', 'a', 'task', 'A'), ('wf_cycle', 'b', 'task', 'B');
-INSERT INTO workflow_connections (workflow_id, from_node_id, to_node_id) VALUES
-  ('wf_multi', 'm2', 'm3'), ('wf_cycle', 'a', 'b'), ('wf_cycle', 'b', 'a');
-'@
-    Connect-TriggerDatabase -ConnectionString $script:db
-    Install-TriggerSchema | Out-Null
+    $script:db = Initialize-SuiteDatabase -RoutingGraph
 
-    # Triggers round-robin over four workflows, none targeted: returns nothing, resets the table.
-    function Reset-Triggers([int] $Count = 40) {
-        Invoke-TestSql $script:db @"
-TRUNCATE workflow_triggers RESTART IDENTITY;
-INSERT INTO workflow_triggers (name, workflow_id, source, event_type)
-SELECT 'Trigger ' || g, (ARRAY['wf_bd11290f923b', 'wf_multi', 'wf_cycle', 'wf_empty'])[1 + g % 4], 'pdf-monitor-event-source', 'pdf_file_added'
-FROM generate_series(1, $Count) g;
-"@
-    }
     function Get-TargetedCount { @(Get-WorkflowTrigger | Where-Object TargetNodeId).Count }
 }
 
 AfterAll {
-    Disconnect-TriggerDatabase
-    Remove-TestDatabase $script:db
+    Remove-SuiteDatabase $script:db
 }
 
 Describe 'Get-WorkflowInputNode' {
@@ -41,7 +19,7 @@ Describe 'Get-WorkflowInputNode' {
         $nodes[0].NodeType | Should -Be 'input'
         $nodes[0].Name | Should -Be 'Second id'
 
-        Reset-Triggers 8
+        Reset-RoutingTriggers $script:db 8
         $piped = Get-WorkflowTrigger -WorkflowId wf_multi | Get-WorkflowInputNode
         $piped.NodeId | Should -Be @('m2', 'm1')
     }
@@ -64,7 +42,7 @@ Describe 'Get-WorkflowInputNode' {
 }
 
 Describe 'Invoke-TriggerBackfill' {
-    BeforeEach { Reset-Triggers 40 }
+    BeforeEach { Reset-RoutingTriggers $script:db 40 }
 
     It '-WhatIf writes nothing and returns the plan per workflow, naming workflows without an input node' {
         $plan = Invoke-TriggerBackfill -WhatIf -WarningVariable warnings -WarningAction SilentlyContinue
@@ -109,7 +87,7 @@ Describe 'Invoke-TriggerBackfill' {
     }
 
     It 'refuses to run beside another backfill with BackfillAlreadyRunning, and -Wait waits for it' {
-        Reset-Triggers 400
+        Reset-RoutingTriggers $script:db 400
         $started = [hashtable]::Synchronized(@{})
         $shell = [powershell]::Create()
         $null = $shell.AddScript({
@@ -135,7 +113,7 @@ Describe 'Invoke-TriggerBackfill' {
 
 Describe 'Test-WorkflowTrigger' {
     BeforeAll {
-        Reset-Triggers 4
+        Reset-RoutingTriggers $script:db 4
         Invoke-TestSql $script:db @'
 INSERT INTO workflow_triggers (name, workflow_id, source, event_type, target_node_id) VALUES
   ('Targeted', 'wf_multi', 'pdf-monitor-event-source', 'pdf_file_added', 'm3'),
@@ -171,121 +149,36 @@ INSERT INTO workflow_triggers (name, workflow_id, source, event_type, is_active)
     }
 }
 
-Describe 'Orphans' {
-    BeforeEach {
-        Reset-Triggers 4
-        # The foreign key would have cascaded; orphans are what a database without it holds.
-        Invoke-TestSql $script:db @'
-ALTER TABLE workflow_triggers DROP CONSTRAINT IF EXISTS fk_workflow_triggers_workflow_id;
-INSERT INTO workflow_triggers (name, workflow_id, source, event_type, is_active) VALUES
-  ('Gone active', 'wf_gone', 'pdf-monitor-event-source', 'pdf_file_added', true),
-  ('Gone inactive', 'wf_gone', 'pdf-monitor-event-source', 'pdf_file_added', false),
-  ('Retired', 'wf_retired', 'webhook-event-source', 'webhook_received', true);
-'@
+Describe 'Set-TriggerTargetNode' {
+    It 'routes to a node of the workflow, refuses one outside it unless -Force, and clears' {
+        $t = New-SampleTrigger -Name 'Routable'
+        $t.WorkflowName | Should -Be 'Invoice intake'
+        (Set-TriggerTargetNode -Id $t.Id -NodeId pdf_input_validator -PassThru).TargetNodeId | Should -Be 'pdf_input_validator'
+
+        Set-TriggerTargetNode -Id $t.Id -NodeId query_input_processor -ErrorVariable problems -ErrorAction SilentlyContinue
+        $problems[0].FullyQualifiedErrorId | Should -BeLike 'NodeNotInWorkflow,*'
+        $problems[0].Exception.Message | Should -Match 'query_input_processor'
+        $problems[0].Exception.Message | Should -Match 'wf_bd11290f923b'
+        (Get-WorkflowTrigger -Id $t.Id).TargetNodeId | Should -Be 'pdf_input_validator'
+
+        (Set-TriggerTargetNode -Id $t.Id -NodeId query_input_processor -Force -PassThru).TargetNodeId | Should -Be 'query_input_processor'
+        $cleared = Set-TriggerTargetNode -Id $t.Id -Clear -PassThru
+        $cleared.TargetNodeId | Should -BeNullOrEmpty
+        $cleared.RoutingType | Should -Be 'auto_detected'
     }
 
-    It 'Get-OrphanTrigger returns the triggers whose workflow does not exist' {
-        (Get-OrphanTrigger).Name | Should -Be @('Gone active', 'Gone inactive', 'Retired')
-        (Get-OrphanTrigger)[0] | Should -BeOfType ([WorkflowTriggers.WorkflowTrigger])
+    It 'refuses a workflow that does not exist with ObjectNotFound, not a foreign-key exception' {
+        New-WorkflowTrigger -Name 'Nowhere' -WorkflowId wf_missing -Source webhook-event-source -EventType webhook_received -ErrorVariable problems -ErrorAction SilentlyContinue |
+            Should -BeNullOrEmpty
+        $problems[0].FullyQualifiedErrorId | Should -BeLike 'WorkflowNotFound,*'
+        $problems[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
     }
 
-    It 'archives active orphans by default, honours -WhatIf, and returns what it changed' {
-        Remove-OrphanTrigger -WhatIf | Should -BeNullOrEmpty
-        @(Get-WorkflowTrigger -IsActive $true).Count | Should -Be 6
-
-        $archived = Remove-OrphanTrigger
-        $archived.Name | Should -Be @('Gone active', 'Retired')
-        $archived.IsActive | Should -Not -Contain $true
-        @(Get-WorkflowTrigger).Count | Should -Be 7
-        @(Get-WorkflowTrigger -IsActive $true).Count | Should -Be 4
-    }
-
-    It '-Delete deletes (every orphan with -IncludeInactive), piped triggers included, and refuses non-orphans per item' {
-        $deleted = Get-OrphanTrigger | Where-Object WorkflowId -eq wf_retired | Remove-OrphanTrigger -Delete -Force
-        $deleted.Name | Should -Be 'Retired'
-
-        $live = Get-WorkflowTrigger -WorkflowId wf_multi | Select-Object -First 1
-        $live | Remove-OrphanTrigger -Delete -Force -ErrorVariable refused -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
-        $refused[0].FullyQualifiedErrorId | Should -BeLike 'NotAnOrphan,*'
-        Get-WorkflowTrigger -Id $live.Id | Should -Not -BeNullOrEmpty
-
-        (Remove-OrphanTrigger -Delete -IncludeInactive -Confirm:$false).Name | Should -Be @('Gone active', 'Gone inactive')
-        Get-OrphanTrigger | Should -BeNullOrEmpty
-        @(Get-WorkflowTrigger).Count | Should -Be 4
-    }
-
-    It 'stops with a clear error instead of treating every trigger as an orphan when workflows is missing' {
-        $other = New-TestDatabase
-        try {
-            Install-TriggerSchema -ConnectionString $other | Out-Null
-            New-WorkflowTrigger -ConnectionString $other -Name 'Lonely' -WorkflowId wf_any -Source webhook-event-source -EventType webhook_received | Out-Null
-            { Remove-OrphanTrigger -ConnectionString $other -ErrorAction Stop } | Should -Throw -ErrorId 'TableNotFound,*' -ExpectedMessage "*'workflows' does not exist*"
-            { Get-OrphanTrigger -ConnectionString $other -ErrorAction Stop } | Should -Throw -ErrorId 'TableNotFound,*'
-            (Get-WorkflowTrigger -ConnectionString $other).IsActive | Should -BeTrue
-        }
-        finally { Remove-TestDatabase $other }
-    }
-}
-
-Describe 'Export-WorkflowTrigger and Import-WorkflowTrigger' {
-    BeforeEach {
-        Reset-Triggers 6
-        Set-WorkflowTrigger -Id 1 -Config @{ monitor_path = '/data/inbox'; recursive = $true; file_extensions = @('.pdf') } -Description 'Inbox'
-        Set-TriggerTargetNode -Id 2 -NodeId a
-    }
-
-    It 'exports, imports into an empty database and exports the same file again' {
-        $file = Join-Path $TestDrive 'triggers.json'
-        Export-WorkflowTrigger -Path $file
-        $original = Get-Content -Raw $file
-        $original | Should -BeLike '*"monitor_path": "/data/inbox"*'
-        $original | Should -Not -BeLike '*createdAt*'
-
-        $empty = New-TestDatabase
-        try {
-            Install-TriggerSchema -ConnectionString $empty | Out-Null
-            $results = Import-WorkflowTrigger -Path $file -ConnectionString $empty
-            $results.Action | Sort-Object -Unique | Should -Be 'Created'
-            $results.Count | Should -Be 6
-            $again = Join-Path $TestDrive 'again.json'
-            Export-WorkflowTrigger -Path $again -ConnectionString $empty
-            Get-Content -Raw $again | Should -BeExactly $original
-        }
-        finally { Remove-TestDatabase $empty }
-    }
-
-    It 'reports Created, Updated with the fields, Unchanged; -WhatIf writes nothing; bad entries do not stop the rest' {
-        $file = Join-Path $TestDrive 'edited.json'
-        $document = Export-WorkflowTrigger -Id 1, 2, 3 | ConvertFrom-Json
-        $document.triggers[0].name = 'Inbox PDFs'
-        $document.triggers[0].config.recursive = $false
-        $document.triggers += [pscustomobject]@{ name = 'From git'; workflowId = 'wf_multi'; source = 'webhook-event-source'; eventType = 'webhook_received' }
-        $document.triggers += [pscustomobject]@{ name = 'Bad'; workflowId = 'wf_multi'; source = 'Bad Source'; eventType = 'webhook_received' }
-        $document | ConvertTo-Json -Depth 10 | Set-Content $file
-        $before = Export-WorkflowTrigger
-
-        $plan = Import-WorkflowTrigger -Path $file -WhatIf -ErrorAction SilentlyContinue
-        Export-WorkflowTrigger | Should -Be $before
-        $plan.Applied | Should -Not -Contain $true
-
-        $results = Import-WorkflowTrigger -Path $file -ErrorVariable bad -ErrorAction SilentlyContinue
-        $results.Action | Should -Be @('Updated', 'Unchanged', 'Unchanged', 'Created')
-        $results[0].ChangedFields | Should -Be @('name', 'config')
-        $results[0].Applied | Should -BeTrue
-        $bad.Count | Should -Be 1
-        $bad[0].FullyQualifiedErrorId | Should -BeLike 'InvalidSource,*'
-        "$($bad[0])" | Should -BeLike "entry 5 'Bad'*"
-        (Get-WorkflowTrigger -Id 1).Name | Should -Be 'Inbox PDFs'
-        (Get-WorkflowTrigger -Id 1).Config.recursive | Should -BeFalse
-        (Get-WorkflowTrigger -Name 'From git').WorkflowId | Should -Be 'wf_multi'
-
-        # Applying the same file again: the new entry (no id) is matched by workflow and name.
-        (Import-WorkflowTrigger -Path $file -ErrorAction SilentlyContinue).Action | Sort-Object -Unique | Should -Be 'Unchanged'
-    }
-
-    It 'refuses a file that is not a triggers document with a clear error' {
-        $file = Join-Path $TestDrive 'broken.json'
-        Set-Content $file '{ "triggers": [ { "name": '
-        { Import-WorkflowTrigger -Path $file -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidTriggerFile,*' -ExpectedMessage '*not valid JSON*'
+    It 'pipes many triggers into one routing change, with -WhatIf leaving them untouched' {
+        1..1200 | ForEach-Object { [pscustomobject]@{ Name = "Route $_"; WorkflowId = 'wf_000000000002'; Source = 'search-api-source'; EventType = 'webhook_received' } } | New-WorkflowTrigger | Out-Null
+        Get-WorkflowTrigger -WorkflowId wf_000000000002 | Set-TriggerTargetNode -NodeId query_input_processor -WhatIf
+        @(Get-WorkflowTrigger -WorkflowId wf_000000000002 -Untargeted).Count | Should -Be 1200
+        (Get-WorkflowTrigger -WorkflowId wf_000000000002 | Set-TriggerTargetNode -NodeId query_input_processor -PassThru).Count | Should -Be 1200
+        @(Get-WorkflowTrigger -WorkflowId wf_000000000002 -Untargeted).Count | Should -Be 0
     }
 }

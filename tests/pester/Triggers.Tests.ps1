@@ -1,27 +1,19 @@
 BeforeAll {
     Import-Module $env:WT_MODULE_PATH -Force
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-    $script:db = New-TestDatabase
-    Connect-TriggerDatabase -ConnectionString $script:db
-    Install-TriggerSchema | Out-Null
+    $script:db = Initialize-SuiteDatabase
 
-    function New-Sample([string] $Name = 'Invoice PDFs', [hashtable] $Extra = @{}) {
-        $parameters = @{ Name = $Name; WorkflowId = 'wf_bd11290f923b'; Source = 'pdf-monitor-event-source'; EventType = 'pdf_file_added' }
-        foreach ($key in $Extra.Keys) { $parameters[$key] = $Extra[$key] }
-        New-WorkflowTrigger @parameters
-    }
     function Get-Count { @(Get-WorkflowTrigger).Count }
 }
 
 AfterAll {
-    Disconnect-TriggerDatabase
-    Remove-TestDatabase $script:db
+    Remove-SuiteDatabase $script:db
 }
 
 Describe 'New-WorkflowTrigger' {
     It 'creates a trigger with a config that round-trips objects, arrays, numbers, booleans, null and unicode' {
         $config = @{ monitor_path = '/data/inbox'; recursive = $true; file_extensions = @('.pdf', '.PDF'); min_size_kb = 10; ratio = 0.25; nested = @{ none = $null; deeper = @{ emoji = 'Grüße 😀' } } }
-        $created = New-Sample -Extra @{ Config = $config; TargetNodeId = 'pdf_input_validator'; Description = 'From the inbox' }
+        $created = New-SampleTrigger -Extra @{ Config = $config; TargetNodeId = 'pdf_input_validator'; Description = 'From the inbox' }
         $created.Id | Should -BeGreaterThan 0
         $created.RoutingType | Should -Be 'targeted'
         $read = Get-WorkflowTrigger -Id $created.Id
@@ -123,22 +115,22 @@ Describe 'New-WorkflowTrigger' {
 
     It 'stores and returns SQL-looking text verbatim' {
         $hostile = "x'); DROP TABLE workflow_triggers;--"
-        $created = New-Sample -Name $hostile -Extra @{ Description = $hostile }
+        $created = New-SampleTrigger -Name $hostile -Extra @{ Description = $hostile }
         (Get-WorkflowTrigger -Id $created.Id).Name | Should -Be $hostile
         (Get-WorkflowTrigger -Name $hostile).Description | Should -Be $hostile
     }
 
     It 'writes nothing under -WhatIf' {
         $before = Get-Count
-        New-Sample -Name 'Only imagined' -Extra @{ WhatIf = $true }
+        New-SampleTrigger -Name 'Only imagined' -Extra @{ WhatIf = $true }
         (Get-Count) | Should -Be $before
     }
 }
 
 Describe 'Get-WorkflowTrigger' {
     BeforeAll {
-        $script:a = New-Sample -Name 'Filter alpha' -Extra @{ WorkflowId = 'wf_filter'; TargetNodeId = 'node_f' }
-        $script:b = New-Sample -Name 'Filter beta' -Extra @{ WorkflowId = 'wf_filter'; Inactive = $true }
+        $script:a = New-SampleTrigger -Name 'Filter alpha' -Extra @{ WorkflowId = 'wf_filter'; TargetNodeId = 'node_f' }
+        $script:b = New-SampleTrigger -Name 'Filter beta' -Extra @{ WorkflowId = 'wf_filter'; Inactive = $true }
     }
 
     It 'combines filters' {
@@ -181,7 +173,7 @@ Describe 'Get-WorkflowTrigger' {
 
 Describe 'Set-WorkflowTrigger, Enable/Disable-WorkflowTrigger, Remove-WorkflowTrigger' {
     It 'changes only the given fields and sets updated_at' {
-        $t = New-Sample -Name 'To change' -Extra @{ Description = 'keep'; Config = @{ a = 1 } }
+        $t = New-SampleTrigger -Name 'To change' -Extra @{ Description = 'keep'; Config = @{ a = 1 } }
         Start-Sleep -Milliseconds 20
         $changed = Set-WorkflowTrigger -Id $t.Id -EventType pdf_file_modified -PassThru
         $changed.EventType | Should -Be 'pdf_file_modified'
@@ -191,8 +183,8 @@ Describe 'Set-WorkflowTrigger, Enable/Disable-WorkflowTrigger, Remove-WorkflowTr
     }
 
     It 'applies each piped record''s own fields only: a description given for one record does not carry to the next' {
-        $a = New-Sample -Name 'Piped A' -Extra @{ Description = 'original A' }
-        $b = New-Sample -Name 'Piped B' -Extra @{ Description = 'original B' }
+        $a = New-SampleTrigger -Name 'Piped A' -Extra @{ Description = 'original A' }
+        $b = New-SampleTrigger -Name 'Piped B' -Extra @{ Description = 'original B' }
         $changed = [pscustomobject]@{ Id = $a.Id; Description = 'changed A' }, [pscustomobject]@{ Id = $b.Id; Name = 'Renamed B' } | Set-WorkflowTrigger -PassThru
         $changed[0].Description | Should -Be 'changed A'
         $changed[1].Name | Should -Be 'Renamed B'
@@ -201,7 +193,7 @@ Describe 'Set-WorkflowTrigger, Enable/Disable-WorkflowTrigger, Remove-WorkflowTr
     }
 
     It 'refuses a bad value and a missing id per item, and -WhatIf writes nothing' {
-        $t = New-Sample -Name 'Guarded'
+        $t = New-SampleTrigger -Name 'Guarded'
         Set-WorkflowTrigger -Id $t.Id -Source 'NOPE' -ErrorVariable problems -ErrorAction SilentlyContinue
         $problems[0].FullyQualifiedErrorId | Should -BeLike 'InvalidSource,*'
         Set-WorkflowTrigger -Id 876543 -Name 'Nobody here' -ErrorVariable missing -ErrorAction SilentlyContinue
@@ -215,12 +207,14 @@ Describe 'Set-WorkflowTrigger, Enable/Disable-WorkflowTrigger, Remove-WorkflowTr
         (Get-WorkflowTrigger -WorkflowId wf_toggle | Disable-WorkflowTrigger -PassThru).Count | Should -Be 1500
         @(Get-WorkflowTrigger -WorkflowId wf_toggle -IsActive $true).Count | Should -Be 0
         Enable-WorkflowTrigger -Id $ids[0] -PassThru | ForEach-Object IsActive | Should -BeTrue
-        Disable-WorkflowTrigger -Id $ids[1] -WhatIf
-        (Get-WorkflowTrigger -Id $ids[1]).IsActive | Should -BeFalse
+        Enable-WorkflowTrigger -Id $ids[1] -WhatIf
+        (Get-WorkflowTrigger -Id $ids[1]).IsActive | Should -BeFalse -Because '-WhatIf must not enable it'
+        Disable-WorkflowTrigger -Id $ids[0] -WhatIf
+        (Get-WorkflowTrigger -Id $ids[0]).IsActive | Should -BeTrue -Because '-WhatIf must not disable it'
     }
 
     It 'removes with -Force, keeps rows under -WhatIf, and reports missing ids' {
-        $t = New-Sample -Name 'Doomed'
+        $t = New-SampleTrigger -Name 'Doomed'
         $before = Get-Count
         Remove-WorkflowTrigger -Id $t.Id -WhatIf
         (Get-Count) | Should -Be $before
@@ -229,46 +223,22 @@ Describe 'Set-WorkflowTrigger, Enable/Disable-WorkflowTrigger, Remove-WorkflowTr
         $problems[0].TargetObject | Should -Be 765432
     }
 
-    It 'is ConfirmImpact High, so it asks without -Force' {
-        (Get-Command Remove-WorkflowTrigger).ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)[0].ConfirmImpact | Should -Be 'High'
-    }
-}
+    It 'asks before deleting unless -Force: where it cannot ask, it deletes nothing' {
+        $t = New-SampleTrigger -Name 'Asked about'
+        # A runspace with no host to answer: a cmdlet that asks fails there (HostException), one that does not ask goes ahead.
+        function Invoke-WithoutHost([string] $Arguments) {
+            $ps = [powershell]::Create()
+            try {
+                $null = $ps.AddScript("Import-Module '$env:WT_MODULE_PATH'; Remove-WorkflowTrigger -Id $($t.Id) -ConnectionString '$script:db' $Arguments")
+                $null = $ps.Invoke()
+                @($ps.Streams.Error | ForEach-Object { $_.Exception } | ForEach-Object { $_; $_.InnerException } | Where-Object { $_ -is [System.Management.Automation.Host.HostException] })
+            }
+            finally { $ps.Dispose() }
+        }
 
-Describe 'Set-TriggerTargetNode with the engine tables' {
-    BeforeAll {
-        Add-EngineTables $script:db
-        Install-TriggerSchema | Out-Null   # adds the workflows foreign key now that workflows exists
-    }
-
-    It 'routes to a node of the workflow, refuses one outside it unless -Force, and clears' {
-        $t = New-Sample -Name 'Routable'
-        $t.WorkflowName | Should -Be 'Invoice intake'
-        (Set-TriggerTargetNode -Id $t.Id -NodeId pdf_input_validator -PassThru).TargetNodeId | Should -Be 'pdf_input_validator'
-
-        Set-TriggerTargetNode -Id $t.Id -NodeId query_input_processor -ErrorVariable problems -ErrorAction SilentlyContinue
-        $problems[0].FullyQualifiedErrorId | Should -BeLike 'NodeNotInWorkflow,*'
-        $problems[0].Exception.Message | Should -Match 'query_input_processor'
-        $problems[0].Exception.Message | Should -Match 'wf_bd11290f923b'
-        (Get-WorkflowTrigger -Id $t.Id).TargetNodeId | Should -Be 'pdf_input_validator'
-
-        (Set-TriggerTargetNode -Id $t.Id -NodeId query_input_processor -Force -PassThru).TargetNodeId | Should -Be 'query_input_processor'
-        $cleared = Set-TriggerTargetNode -Id $t.Id -Clear -PassThru
-        $cleared.TargetNodeId | Should -BeNullOrEmpty
-        $cleared.RoutingType | Should -Be 'auto_detected'
-    }
-
-    It 'refuses a workflow that does not exist with ObjectNotFound, not a foreign-key exception' {
-        New-WorkflowTrigger -Name 'Nowhere' -WorkflowId wf_missing -Source webhook-event-source -EventType webhook_received -ErrorVariable problems -ErrorAction SilentlyContinue |
-            Should -BeNullOrEmpty
-        $problems[0].FullyQualifiedErrorId | Should -BeLike 'WorkflowNotFound,*'
-        $problems[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
-    }
-
-    It 'pipes many triggers into one routing change, with -WhatIf leaving them untouched' {
-        1..1200 | ForEach-Object { [pscustomobject]@{ Name = "Route $_"; WorkflowId = 'wf_000000000002'; Source = 'search-api-source'; EventType = 'webhook_received' } } | New-WorkflowTrigger | Out-Null
-        Get-WorkflowTrigger -WorkflowId wf_000000000002 | Set-TriggerTargetNode -NodeId query_input_processor -WhatIf
-        @(Get-WorkflowTrigger -WorkflowId wf_000000000002 -Untargeted).Count | Should -Be 1200
-        (Get-WorkflowTrigger -WorkflowId wf_000000000002 | Set-TriggerTargetNode -NodeId query_input_processor -PassThru).Count | Should -Be 1200
-        @(Get-WorkflowTrigger -WorkflowId wf_000000000002 -Untargeted).Count | Should -Be 0
+        @(Invoke-WithoutHost '').Count | Should -BeGreaterThan 0 -Because 'without -Force it must ask'
+        Get-WorkflowTrigger -Id $t.Id | Should -Not -BeNullOrEmpty
+        Invoke-WithoutHost '-Force' | Should -BeNullOrEmpty
+        Get-WorkflowTrigger -Id $t.Id -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
     }
 }

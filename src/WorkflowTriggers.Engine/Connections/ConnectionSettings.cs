@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Npgsql;
+using WorkflowTriggers.Engine.Common;
 
 namespace WorkflowTriggers.Engine.Connections;
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Dapper;
 using Npgsql;
+using WorkflowTriggers.Engine.Common;
 
 namespace WorkflowTriggers.Engine.Connections;
 
@@ -103,6 +104,10 @@ public sealed class TriggerConnection
                 return result;
             },
             cancellationToken);
+
+    /// <summary>Which of the module's and the engine's tables this database has, asked now (callers cache it per command).</summary>
+    internal Task<EngineTables> ProbeTablesAsync(CancellationToken cancellationToken) =>
+        RunAsync(c => EngineTables.ProbeAsync(c, cancellationToken), cancellationToken);
 
     internal Exception Translate(Exception exception)
     {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Dapper;
 using Npgsql;
+using WorkflowTriggers.Engine.Common;
 using WorkflowTriggers.Engine.Connections;
 
 namespace WorkflowTriggers.Engine.Health;
@@ -30,7 +31,7 @@ public sealed class TriggerIndexHealth
     public string Size { get; init; } = string.Empty;
 
     /// <summary>UNUSED (no scans), LOW_USAGE (fewer than the threshold) or ACTIVE, as the document's health check says.</summary>
-    public string UsageStatus { get; internal set; } = string.Empty;
+    public IndexUsageStatus UsageStatus { get; internal set; }
 
     /// <summary>Another index with the same method, columns, operator classes, predicate and expressions.</summary>
     public string? DuplicateOf { get; set; }
@@ -66,6 +67,14 @@ public sealed class TriggerIndexHealth
     internal string RebuiltName { get; init; } = string.Empty;
     internal string QualifiedRebuiltName { get; init; } = string.Empty;
     internal string TableName { get; init; } = string.Empty;
+}
+
+/// <summary>How much an index is used, spelled as the document's health check query spells it, so comparisons with those names keep working.</summary>
+public enum IndexUsageStatus
+{
+    UNUSED,
+    LOW_USAGE,
+    ACTIVE,
 }
 
 /// <summary>What maintenance did to one index (or to the table, for ANALYZE).</summary>
@@ -140,7 +149,9 @@ public sealed class IndexHealth
         foreach (var index in indexes)
         {
             // Constraint indexes do their work on every write, scanned or not: never "unused".
-            index.UsageStatus = index.Scans == 0 && !(index.IsPrimary || index.IsUnique) ? "UNUSED" : index.Scans < lowUsageThreshold ? "LOW_USAGE" : "ACTIVE";
+            index.UsageStatus = index.Scans == 0 && !(index.IsPrimary || index.IsUnique) ? IndexUsageStatus.UNUSED
+                : index.Scans < lowUsageThreshold ? IndexUsageStatus.LOW_USAGE
+                : IndexUsageStatus.ACTIVE;
             var twins = indexes.Where(o => o != index && o.Signature == index.Signature).ToList();
             index.DuplicateOf = twins.Select(o => o.Name).FirstOrDefault();
             index.OverlappedBy = index.Method != "btree" || index.HasExpressions || index.IsUnique
@@ -205,7 +216,7 @@ public sealed class IndexHealth
             return $"{why}. JSON is better served by a GIN index; consider:\nDROP INDEX CONCURRENTLY {index.QualifiedName};";
         }
 
-        if (index.UsageStatus == "UNUSED" && !index.BacksConstraint)
+        if (index.UsageStatus == IndexUsageStatus.UNUSED && !index.BacksConstraint)
         {
             return now - index.StatsSince < MeaningfulStatisticsAge
                 ? $"-- No scans, but the statistics only go back to {index.StatsSince:u}: look again after a full business cycle."
@@ -286,7 +297,7 @@ public sealed class IndexHealth
     {
         if (!(await EngineTables.ProbeAsync(connection, cancellationToken).ConfigureAwait(false)).WorkflowTriggers)
         {
-            throw TriggerEngineException.MissingTable("workflow_triggers", _connection.ToString(), "Run Install-TriggerSchema first.");
+            throw TriggerEngineException.MissingTable("workflow_triggers", _connection.ToString());
         }
     }
 }

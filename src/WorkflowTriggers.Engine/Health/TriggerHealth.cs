@@ -1,5 +1,7 @@
 using Dapper;
+using WorkflowTriggers.Engine.Common;
 using WorkflowTriggers.Engine.Connections;
+using WorkflowTriggers.Engine.Orphans;
 using WorkflowTriggers.Engine.Schema;
 
 namespace WorkflowTriggers.Engine.Health;
@@ -12,7 +14,7 @@ public enum HealthStatus
     Fail,
 }
 
-/// <summary>One named check of the health report.</summary>
+/// <summary>One named check of the health report: its status and the facts behind it (what to do is the caller's to word).</summary>
 public sealed record TriggerHealthCheck(string Name, HealthStatus Status, string Detail);
 
 /// <summary>The document's table health check plus named checks; healthy when no check fails.</summary>
@@ -58,10 +60,10 @@ public sealed class TriggerHealth
         FROM workflow_triggers
         """;
 
-    private const string OrphansSql = """
+    private const string OrphansSql = $"""
         SELECT count(*) AS Total, count(CASE WHEN t.is_active THEN 1 END) AS Active
         FROM workflow_triggers t
-        WHERE NOT EXISTS (SELECT 1 FROM workflows w WHERE w.id = t.workflow_id)
+        WHERE {OrphanRule.Predicate}
         """;
 
     private const string ForeignKeySql = """
@@ -80,13 +82,13 @@ public sealed class TriggerHealth
 
     public async Task<TriggerHealthReport> GetAsync(CancellationToken cancellationToken)
     {
-        var tables = await _connection.RunAsync(c => EngineTables.ProbeAsync(c, cancellationToken), cancellationToken).ConfigureAwait(false);
+        var tables = await _connection.ProbeTablesAsync(cancellationToken).ConfigureAwait(false);
         if (!tables.WorkflowTriggers)
         {
             return new TriggerHealthReport
             {
                 Database = _connection.ToString(),
-                Checks = new[] { new TriggerHealthCheck(SchemaCheck, HealthStatus.Fail, "workflow_triggers does not exist: run Install-TriggerSchema.") },
+                Checks = new[] { new TriggerHealthCheck(SchemaCheck, HealthStatus.Fail, "workflow_triggers does not exist.") },
             };
         }
 
@@ -124,17 +126,17 @@ public sealed class TriggerHealth
 
     private static TriggerHealthCheck CheckSchema(SchemaStatus status) => status switch
     {
-        { IsManaged: false } => new(SchemaCheck, HealthStatus.Fail, "workflow_triggers has no schema history (it predates this module): run Install-TriggerSchema to adopt it."),
+        { IsManaged: false } => new(SchemaCheck, HealthStatus.Fail, "workflow_triggers has no schema history (it predates this module)."),
         // Only the version: a missing foreign key, the other pending step, has a check of its own.
         _ when status.CurrentVersion == status.LatestVersion => new(SchemaCheck, HealthStatus.Pass, $"At {status.LatestVersion}, the latest version."),
-        _ => new(SchemaCheck, HealthStatus.Fail, $"At {status.CurrentVersion ?? "no version"}; the latest is {status.LatestVersion}. Run Install-TriggerSchema to upgrade."),
+        _ => new(SchemaCheck, HealthStatus.Fail, $"At {status.CurrentVersion ?? "no version"}; the latest is {status.LatestVersion}."),
     };
 
     private static TriggerHealthCheck CheckForeignKey(bool workflowsExists, bool? validated) => (workflowsExists, validated) switch
     {
         (false, _) => new(ForeignKeyCheck, HealthStatus.Pass, "No workflows table: the document adds the key only where it exists."),
-        (true, null) => new(ForeignKeyCheck, HealthStatus.Fail, $"{SchemaSteps.ForeignKeyName} is missing: deleting a workflow leaves its triggers behind. Run Install-TriggerSchema to add it."),
-        (true, false) => new(ForeignKeyCheck, HealthStatus.Warn, $"{SchemaSteps.ForeignKeyName} is NOT VALID: rows older than the key are unchecked. Remove the orphans, then: ALTER TABLE workflow_triggers VALIDATE CONSTRAINT {SchemaSteps.ForeignKeyName};"),
+        (true, null) => new(ForeignKeyCheck, HealthStatus.Fail, $"{SchemaSteps.ForeignKeyName} is missing: deleting a workflow leaves its triggers behind."),
+        (true, false) => new(ForeignKeyCheck, HealthStatus.Warn, $"{SchemaSteps.ForeignKeyName} is NOT VALID: rows older than the key are unchecked."),
         (true, true) => new(ForeignKeyCheck, HealthStatus.Pass, $"{SchemaSteps.ForeignKeyName} is present and validated."),
     };
 
@@ -142,20 +144,20 @@ public sealed class TriggerHealth
     {
         null => new(OrphanCheck, HealthStatus.Pass, "No workflows table: orphans cannot be told apart, so none are reported."),
         { Total: 0 } => new(OrphanCheck, HealthStatus.Pass, "Every trigger's workflow exists."),
-        { Active: 0 } o => new(OrphanCheck, HealthStatus.Warn, $"{o.Total:N0} archived (inactive) trigger(s) name a workflow that does not exist. Remove-OrphanTrigger -Delete -IncludeInactive removes them."),
-        var o => new(OrphanCheck, HealthStatus.Fail, $"{o.Value.Active:N0} active trigger(s) ({o.Value.Total:N0} in all) name a workflow that does not exist. Get-OrphanTrigger lists them; Remove-OrphanTrigger archives them."),
+        { Active: 0 } o => new(OrphanCheck, HealthStatus.Warn, $"{o.Total:N0} archived (inactive) trigger(s) name a workflow that does not exist."),
+        var o => new(OrphanCheck, HealthStatus.Fail, $"{o.Value.Active:N0} active trigger(s) ({o.Value.Total:N0} in all) name a workflow that does not exist."),
     };
 
     private static TriggerHealthCheck CheckUntargeted(long untargeted, long active) => untargeted == 0
         ? new(UntargetedCheck, HealthStatus.Pass, "Every active trigger has a target node.")
-        : new(UntargetedCheck, HealthStatus.Warn, $"{untargeted:N0} of {active:N0} active trigger(s) have no target node and rely on input-node auto-detection. Invoke-TriggerBackfill -WhatIf shows where they would go.");
+        : new(UntargetedCheck, HealthStatus.Warn, $"{untargeted:N0} of {active:N0} active trigger(s) have no target node and rely on input-node auto-detection.");
 
     private static TriggerHealthCheck CheckInvalidIndexes(IReadOnlyList<TriggerIndexHealth> indexes)
     {
         var invalid = indexes.Where(i => !i.IsValid).ToList();
         return invalid.Count == 0
             ? new(InvalidIndexCheck, HealthStatus.Pass, $"All {indexes.Count} indexes are valid.")
-            : new(InvalidIndexCheck, HealthStatus.Fail, $"Invalid: {string.Join(", ", invalid.Select(i => i.Name))}. Get-TriggerIndexHealth gives the SQL to fix each.");
+            : new(InvalidIndexCheck, HealthStatus.Fail, $"Invalid: {string.Join(", ", invalid.Select(i => i.Name))}.");
     }
 
     private static TriggerHealthCheck CheckDuplicateIndexes(IReadOnlyList<TriggerIndexHealth> indexes)
@@ -163,7 +165,7 @@ public sealed class TriggerHealth
         var pairs = indexes.Where(i => i.DuplicateOf is not null && string.CompareOrdinal(i.Name, i.DuplicateOf) < 0).Select(i => $"{i.Name} = {i.DuplicateOf}").ToList();
         return pairs.Count == 0
             ? new(DuplicateIndexCheck, HealthStatus.Pass, "No index duplicates another.")
-            : new(DuplicateIndexCheck, HealthStatus.Warn, $"Duplicate indexes: {string.Join("; ", pairs)}. Each write maintains both; Get-TriggerIndexHealth gives the DROP statement.");
+            : new(DuplicateIndexCheck, HealthStatus.Warn, $"Duplicate indexes: {string.Join("; ", pairs)}. Each write maintains both.");
     }
 
     internal static TriggerHealthCheck CheckStatistics(StatisticsRow? statistics, long rows, DateTime now)
@@ -172,14 +174,14 @@ public sealed class TriggerHealth
         {
             return rows == 0
                 ? new(StatisticsCheck, HealthStatus.Pass, "The table is empty and has not been analyzed yet.")
-                : new(StatisticsCheck, HealthStatus.Fail, $"workflow_triggers ({rows:N0} rows) has never been analyzed: the planner guesses. Run Invoke-TriggerIndexMaintenance -Analyze.");
+                : new(StatisticsCheck, HealthStatus.Fail, $"workflow_triggers ({rows:N0} rows) has never been analyzed: the planner guesses.");
         }
 
         var modified = statistics.ModifiedSinceAnalyze;
         var age = now - analyzed;
         var ageText = age.TotalDays >= 1 ? $"{age.TotalDays:N0} day(s) ago" : age.TotalHours >= 1 ? $"{age.TotalHours:N0} hour(s) ago" : age.TotalMinutes >= 1 ? $"{age.TotalMinutes:N0} minute(s) ago" : "under a minute ago";
         return modified > Math.Max(StaleMinimumRows, StaleShare * Math.Max(statistics.LiveRows, rows))
-            ? new(StatisticsCheck, HealthStatus.Warn, $"Last analyzed {ageText} ({analyzed:u}); {modified:N0} row(s) changed since, more than {StaleShare * 100:N0}% of the table. Run Invoke-TriggerIndexMaintenance -Analyze.")
+            ? new(StatisticsCheck, HealthStatus.Warn, $"Last analyzed {ageText} ({analyzed:u}); {modified:N0} row(s) changed since, more than {StaleShare * 100:N0}% of the table.")
             : new(StatisticsCheck, HealthStatus.Pass, $"Last analyzed {ageText} ({analyzed:u}); {modified:N0} row(s) changed since.");
     }
 

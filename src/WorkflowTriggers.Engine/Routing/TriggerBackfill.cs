@@ -1,7 +1,9 @@
 using System.Runtime.CompilerServices;
 using Dapper;
 using Npgsql;
+using WorkflowTriggers.Engine.Common;
 using WorkflowTriggers.Engine.Connections;
+using WorkflowTriggers.Engine.Triggers;
 
 namespace WorkflowTriggers.Engine.Routing;
 
@@ -52,7 +54,7 @@ public sealed class TriggerBackfill
     public const int DefaultBatchSize = 10_000;
 
     // Session-level, per schema, so two backfills of different schemas in one database do not block each other.
-    private const string LockKeySql = "hashtextextended(coalesce(current_schema(), '') || '.workflow_triggers.backfill', 0)";
+    private const string LockKeySql = LockKeys.Backfill;
 
     private const string FirstInputTable = "pg_temp.wt_backfill_first_input";
 
@@ -160,23 +162,17 @@ public sealed class TriggerBackfill
             return;
         }
 
-        // Name the session that holds it, so the operator can find it (or wait with -Wait).
-        var holderSql = $"""
-            SELECT a.pid AS Pid, coalesce(a.application_name, '') AS ApplicationName, coalesce(a.client_addr::text, 'local') AS Client,
-                   a.backend_start AS Since
-            FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-            WHERE l.locktype = 'advisory' AND l.granted
-              AND l.classid::bigint = ({LockKeySql} >> 32) & 4294967295 AND l.objid::bigint = {LockKeySql} & 4294967295
-            LIMIT 1
-            """;
-        var holder = await connection.QueryFirstOrDefaultAsync<(int Pid, string ApplicationName, string Client, DateTime Since)?>(
-            new CommandDefinition(holderSql, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        // Name the session that holds it, so the operator can find it.
+        var holder = await connection.QueryFirstOrDefaultAsync<LockHolder>(
+            new CommandDefinition(LockKeys.HolderSql(LockKeySql), cancellationToken: cancellationToken)).ConfigureAwait(false);
         var who = holder is { } h ? $" (server process {h.Pid}, application '{h.ApplicationName}', from {h.Client}, connected since {h.Since:u})" : string.Empty;
-        throw new TriggerEngineException(
-            TriggerErrorKind.Conflict,
-            $"Another backfill is running on {_connection}{who}. Wait for it with -Wait, or run again when it has finished.")
-        { ErrorId = "BackfillAlreadyRunning" };
+        throw new TriggerEngineException(TriggerErrorKind.Conflict, $"Another backfill is running on {_connection}{who}.")
+        {
+            ErrorId = "BackfillAlreadyRunning",
+        };
     }
+
+    private sealed record LockHolder(int Pid, string ApplicationName, string Client, DateTime Since);
 
     /// <summary>Snapshots each workflow's first input node and finds the id range of triggers that can get one.</summary>
     private static async Task<(int MinId, int MaxId)?> PrepareAsync(NpgsqlConnection connection, BackfillScope scope, CancellationToken cancellationToken)
@@ -224,7 +220,7 @@ public sealed class TriggerBackfill
         // Returning whole rows only when asked: RETURNING t.* measured 0.76 of a single UPDATE's throughput over a
         // million rows, RETURNING t.id with a count 0.89.
         var (returning, select) = returnRows
-            ? ("t.*", TriggerStore.SelectWritten(tables) + "\nORDER BY t.id")
+            ? ("t.*", TriggerColumns.SelectWritten(tables) + "\nORDER BY t.id")
             : ("t.id", "SELECT count(*)::int AS Updated FROM written");
         var sql = $"""
             WITH written AS (

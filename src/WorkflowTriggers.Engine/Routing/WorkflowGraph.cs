@@ -1,4 +1,5 @@
 using Dapper;
+using WorkflowTriggers.Engine.Common;
 using WorkflowTriggers.Engine.Connections;
 
 namespace WorkflowTriggers.Engine.Routing;
@@ -23,7 +24,7 @@ public sealed class TriggerRoute
     public string Source { get; init; } = string.Empty;
     public string EventType { get; init; } = string.Empty;
 
-    /// <summary>'targeted' when the trigger names its node, else 'auto_detected' (as node_targeting_stats says).</summary>
+    /// <summary>'targeted' when the trigger names its node, else 'auto_detected' (see <see cref="Routing.RoutingType"/>).</summary>
     public string RoutingType { get; init; } = string.Empty;
 
     /// <summary>The node the event would be handed to; null when it would not be routed.</summary>
@@ -197,7 +198,7 @@ public sealed class WorkflowGraph
                 WorkflowId = WorkflowId,
                 Source = Source,
                 EventType = EventType,
-                RoutingType = targeted ? "targeted" : "auto_detected",
+                RoutingType = Routing.RoutingType.Of(TargetNodeId),
                 NodeId = node,
                 TargetNodeMissing = TargetNodeMissing,
                 WillRoute = node is not null && !TargetNodeMissing && (GraphKnown || targeted),

@@ -1,51 +1,11 @@
 using System.Diagnostics;
 using Dapper;
 using Npgsql;
+using WorkflowTriggers.Engine.Common;
 using WorkflowTriggers.Engine.Connections;
+using WorkflowTriggers.Engine.Orphans;
 
 namespace WorkflowTriggers.Engine.Schema;
-
-public enum SchemaAction
-{
-    /// <summary>The table predates the module: the step's objects are created where missing and the step recorded.</summary>
-    Adopt,
-    Upgrade,
-    Downgrade,
-    AddForeignKey,
-}
-
-/// <summary>A step an install would take.</summary>
-public sealed record PlannedSchemaStep(string Version, string Name, SchemaAction Action, string? Warning)
-{
-    public override string ToString() => Action switch
-    {
-        SchemaAction.AddForeignKey => $"Add foreign key {SchemaSteps.ForeignKeyName} (workflow_id -> workflows.id)",
-        SchemaAction.Downgrade => $"Downgrade {Version} '{Name}': {Warning}",
-        _ => $"{Action} {Version} '{Name}'",
-    };
-}
-
-/// <summary>A step an install took.</summary>
-public sealed record SchemaStepResult(string Version, string Name, SchemaAction Action, TimeSpan Duration, string? Detail);
-
-/// <summary>A row of the module's migration history.</summary>
-public sealed record AppliedSchemaStep(string Version, string Name, DateTime AppliedAt, string AppliedBy, bool Adopted);
-
-/// <summary>Where a database stands: the answer of Get-TriggerSchema.</summary>
-public sealed class SchemaStatus
-{
-    public string? CurrentVersion { get; init; }
-    public string LatestVersion { get; init; } = SchemaSteps.LatestVersion;
-    public bool IsCurrent => CurrentVersion == LatestVersion && PendingSteps.Count == 0;
-    public IReadOnlyList<AppliedSchemaStep> AppliedSteps { get; init; } = Array.Empty<AppliedSchemaStep>();
-    public IReadOnlyList<PlannedSchemaStep> PendingSteps { get; init; } = Array.Empty<PlannedSchemaStep>();
-    public bool HasWorkflowForeignKey { get; init; }
-    public bool WorkflowsTableExists { get; init; }
-
-    /// <summary>False for a workflow_triggers table that has no history yet (it predates the module).</summary>
-    public bool IsManaged { get; init; }
-    public string Database { get; init; } = string.Empty;
-}
 
 /// <summary>
 /// Installs, upgrades and downgrades the schema. One session-level advisory lock per schema serialises installs,
@@ -54,9 +14,8 @@ public sealed class SchemaStatus
 /// </summary>
 public sealed class SchemaInstaller
 {
-    // The lock key is derived from the schema name in SQL, so two schemas of one database do not block each other.
-    private const string LockSql = "SELECT pg_advisory_lock(hashtextextended(coalesce(current_schema(), '') || '.workflow_triggers.schema', 0))";
-    private const string UnlockSql = "SELECT pg_advisory_unlock(hashtextextended(coalesce(current_schema(), '') || '.workflow_triggers.schema', 0))";
+    private const string LockSql = $"SELECT pg_advisory_lock({LockKeys.Schema})";
+    private const string UnlockSql = $"SELECT pg_advisory_unlock({LockKeys.Schema})";
 
     private readonly TriggerConnection _connection;
 
@@ -71,7 +30,7 @@ public sealed class SchemaInstaller
                 {
                     CurrentVersion = state.CurrentVersion,
                     AppliedSteps = state.History,
-                    PendingSteps = Plan(state, null),
+                    PendingSteps = SchemaPlanner.Plan(state, null),
                     HasWorkflowForeignKey = state.HasForeignKey,
                     WorkflowsTableExists = state.WorkflowsExists,
                     IsManaged = state.History.Count > 0,
@@ -85,7 +44,7 @@ public sealed class SchemaInstaller
     {
         CheckTarget(targetVersion);
         return _connection.RunAsync(
-            async c => Plan(await ReadStateAsync(c, cancellationToken).ConfigureAwait(false), targetVersion),
+            async c => SchemaPlanner.Plan(await ReadStateAsync(c, cancellationToken).ConfigureAwait(false), targetVersion),
             cancellationToken);
     }
 
@@ -116,7 +75,7 @@ public sealed class SchemaInstaller
                 try
                 {
                     await c.ExecuteAsync(new CommandDefinition(SchemaSteps.HistorySql, cancellationToken: cancellationToken)).ConfigureAwait(false);
-                    var plan = Plan(await ReadStateAsync(c, cancellationToken).ConfigureAwait(false), targetVersion)
+                    var plan = SchemaPlanner.Plan(await ReadStateAsync(c, cancellationToken).ConfigureAwait(false), targetVersion)
                         .Where(s => addForeignKey || s.Action != SchemaAction.AddForeignKey)
                         .ToList();
                     if (!allowDataLoss && plan.FirstOrDefault(s => s.Warning is not null) is { } lossy)
@@ -175,7 +134,7 @@ public sealed class SchemaInstaller
                 break;
             case SchemaAction.AddForeignKey:
                 var orphans = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-                    "SELECT count(*) FROM workflow_triggers t WHERE NOT EXISTS (SELECT 1 FROM workflows w WHERE w.id = t.workflow_id)",
+                    $"SELECT count(*) FROM workflow_triggers t WHERE {OrphanRule.Predicate}",
                     transaction: transaction,
                     cancellationToken: cancellationToken)).ConfigureAwait(false);
                 await connection.ExecuteAsync(new CommandDefinition(SchemaSteps.ForeignKeySql(validateExisting: orphans == 0), transaction: transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
@@ -192,48 +151,6 @@ public sealed class SchemaInstaller
         return new SchemaStepResult(step.Version, step.Name, step.Action, watch.Elapsed, detail);
     }
 
-    private static IReadOnlyList<PlannedSchemaStep> Plan(SchemaState state, string? targetVersion)
-    {
-        var target = SchemaSteps.IndexOf(targetVersion ?? SchemaSteps.LatestVersion);
-        var steps = new List<PlannedSchemaStep>();
-        var versions = SchemaSteps.Versions;
-        int current;
-        if (state.History.Count > 0)
-        {
-            current = SchemaSteps.IndexOf(state.CurrentVersion!);
-        }
-        else if (state.TableExists)
-        {
-            // A table with no history predates the module: adopt what it already is.
-            current = state.HasTargetColumn ? SchemaSteps.IndexOf("2.0.0") : SchemaSteps.IndexOf("1.0.0");
-            for (var i = 0; i <= current; i++)
-            {
-                steps.Add(new PlannedSchemaStep(versions[i].Version, versions[i].Name, SchemaAction.Adopt, null));
-            }
-        }
-        else
-        {
-            current = -1;
-        }
-
-        for (var i = current + 1; i <= target; i++)
-        {
-            steps.Add(new PlannedSchemaStep(versions[i].Version, versions[i].Name, SchemaAction.Upgrade, null));
-        }
-
-        for (var i = current; i > target; i--)
-        {
-            steps.Add(new PlannedSchemaStep(versions[i].Version, versions[i].Name, SchemaAction.Downgrade, versions[i].DownWarning));
-        }
-
-        if (state.WorkflowsExists && !state.HasForeignKey)
-        {
-            steps.Add(new PlannedSchemaStep(versions[target].Version, "Add workflows foreign key", SchemaAction.AddForeignKey, null));
-        }
-
-        return steps;
-    }
-
     private static void CheckTarget(string? targetVersion)
     {
         if (targetVersion is not null && SchemaSteps.IndexOf(targetVersion) < 0)
@@ -243,8 +160,6 @@ public sealed class SchemaInstaller
                 $"Version '{targetVersion}' is not a schema version this module knows; the versions are {string.Join(", ", SchemaSteps.Versions.Select(v => v.Version))}.");
         }
     }
-
-    private sealed record SchemaState(string? CurrentVersion, IReadOnlyList<AppliedSchemaStep> History, bool TableExists, bool HasTargetColumn, bool WorkflowsExists, bool HasForeignKey);
 
     private static async Task<SchemaState> ReadStateAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
@@ -284,7 +199,7 @@ public sealed class SchemaInstaller
 
         var current = history.Count > 0
             ? history[^1].Version
-            : flags.TableExists ? (flags.HasTargetColumn ? "2.0.0" : "1.0.0") : null;
+            : flags.TableExists ? SchemaPlanner.AdoptedVersion(flags.HasTargetColumn) : null;
         return new SchemaState(current, history, flags.TableExists, flags.HasTargetColumn, flags.WorkflowsExists, flags.HasForeignKey);
     }
 }

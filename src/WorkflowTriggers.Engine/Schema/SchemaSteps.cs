@@ -1,3 +1,6 @@
+using WorkflowTriggers.Engine.Routing;
+using WorkflowTriggers.Engine.Triggers;
+
 namespace WorkflowTriggers.Engine.Schema;
 
 /// <summary>
@@ -9,38 +12,47 @@ public sealed record SchemaVersionStep(string Version, string Name, string UpSql
 /// <summary>The schema of the design document, as two versions: before and after "Add Target Node Support".</summary>
 public static class SchemaSteps
 {
+    /// <summary>The table before the document's migration: everything but target_node_id.</summary>
+    public const string BaseVersion = "1.0.0";
+
+    /// <summary>The document's "Add Target Node Support": target_node_id, its indexes and the views.</summary>
+    public const string TargetNodeVersion = "2.0.0";
+
     public const string HistoryTable = "workflow_triggers_schema_history";
 
     public const string ForeignKeyName = "fk_workflow_triggers_workflow_id";
 
-    /// <summary>The CHECK constraints of the document, by name: "not empty" and "Database-Level Validation".</summary>
+    /// <summary>
+    /// The CHECK constraints of the document, by name: "not empty" and "Database-Level Validation". Limits and
+    /// patterns come from <see cref="TriggerRules"/>, so the server and the module check the same rule.
+    /// </summary>
     public static readonly IReadOnlyList<(string Name, string Check)> CheckConstraints = new[]
     {
         ("chk_trigger_name_not_empty", "length(trim(name)) > 0"),
         ("chk_workflow_id_not_empty", "length(trim(workflow_id)) > 0"),
         ("chk_source_not_empty", "length(trim(source)) > 0"),
         ("chk_event_type_not_empty", "length(trim(event_type)) > 0"),
-        ("chk_trigger_name_valid", "length(trim(name)) BETWEEN 3 AND 255"),
+        ("chk_trigger_name_valid", $"length(trim(name)) BETWEEN {TriggerRules.MinNameLength} AND {TriggerRules.MaxLength}"),
         ("chk_config_is_object", "jsonb_typeof(config) = 'object'"),
-        ("chk_event_type_format", "event_type ~ '^[a-z][a-z0-9_]*$'"),
-        ("chk_source_format", "source ~ '^[a-z][a-z0-9-]*[a-z0-9]$'"),
+        ("chk_event_type_format", $"event_type ~ '{TriggerRules.EventTypePattern}'"),
+        ("chk_source_format", $"source ~ '{TriggerRules.SourcePattern}'"),
     };
 
     /// <summary>Every index the document names, with the version that introduces it.</summary>
     public static readonly IReadOnlyList<(string Version, string Name, string Definition)> Indexes = new[]
     {
-        ("1.0.0", "idx_workflow_triggers_workflow_id", "ON workflow_triggers(workflow_id)"),
-        ("1.0.0", "idx_workflow_triggers_source", "ON workflow_triggers(source)"),
-        ("1.0.0", "idx_workflow_triggers_event_type", "ON workflow_triggers(event_type)"),
-        ("1.0.0", "idx_workflow_triggers_active", "ON workflow_triggers(is_active) WHERE is_active = true"),
-        ("1.0.0", "idx_workflow_triggers_event_lookup", "ON workflow_triggers(source, event_type) WHERE is_active = true"),
-        ("1.0.0", "idx_active_triggers_workflow", "ON workflow_triggers(workflow_id) WHERE is_active = true"),
-        ("1.0.0", "idx_active_triggers_event", "ON workflow_triggers(source, event_type) WHERE is_active = true"),
-        ("1.0.0", "idx_trigger_config_gin", "ON workflow_triggers USING GIN (config)"),
-        ("2.0.0", "idx_workflow_triggers_target_node", "ON workflow_triggers(target_node_id)"),
+        (BaseVersion, "idx_workflow_triggers_workflow_id", "ON workflow_triggers(workflow_id)"),
+        (BaseVersion, "idx_workflow_triggers_source", "ON workflow_triggers(source)"),
+        (BaseVersion, "idx_workflow_triggers_event_type", "ON workflow_triggers(event_type)"),
+        (BaseVersion, "idx_workflow_triggers_active", "ON workflow_triggers(is_active) WHERE is_active = true"),
+        (BaseVersion, "idx_workflow_triggers_event_lookup", "ON workflow_triggers(source, event_type) WHERE is_active = true"),
+        (BaseVersion, "idx_active_triggers_workflow", "ON workflow_triggers(workflow_id) WHERE is_active = true"),
+        (BaseVersion, "idx_active_triggers_event", "ON workflow_triggers(source, event_type) WHERE is_active = true"),
+        (BaseVersion, "idx_trigger_config_gin", "ON workflow_triggers USING GIN (config)"),
+        (TargetNodeVersion, "idx_workflow_triggers_target_node", "ON workflow_triggers(target_node_id)"),
         // The document's index list makes this one partial; its Alembic migration does not. The schema section wins.
-        ("2.0.0", "idx_workflow_triggers_composite", "ON workflow_triggers(workflow_id, target_node_id) WHERE is_active = true"),
-        ("2.0.0", "idx_trigger_lookup_covering", "ON workflow_triggers(workflow_id, source, event_type) INCLUDE (target_node_id, config) WHERE is_active = true"),
+        (TargetNodeVersion, "idx_workflow_triggers_composite", "ON workflow_triggers(workflow_id, target_node_id) WHERE is_active = true"),
+        (TargetNodeVersion, "idx_trigger_lookup_covering", "ON workflow_triggers(workflow_id, source, event_type) INCLUDE (target_node_id, config) WHERE is_active = true"),
     };
 
     private const string CreateTable = """
@@ -58,7 +70,7 @@ public static class SchemaSteps
         );
         """;
 
-    private const string CreateViews = """
+    private const string CreateViews = $$"""
         CREATE OR REPLACE VIEW trigger_metrics AS
         SELECT
             DATE_TRUNC('hour', created_at) as hour,
@@ -72,10 +84,7 @@ public static class SchemaSteps
 
         CREATE OR REPLACE VIEW node_targeting_stats AS
         SELECT
-            CASE
-                WHEN target_node_id IS NOT NULL THEN 'targeted'
-                ELSE 'auto_detected'
-            END as routing_type,
+            {{RoutingType.Sql}} as routing_type,
             COUNT(*) as count,
             ROUND(COUNT(*) * 100.0 / SUM(COUNT(*)) OVER (), 2) as percentage
         FROM workflow_triggers
@@ -86,15 +95,15 @@ public static class SchemaSteps
     public static readonly IReadOnlyList<SchemaVersionStep> Versions = new[]
     {
         new SchemaVersionStep(
-            "1.0.0",
+            BaseVersion,
             "Create workflow_triggers",
-            CreateTable + IndexesOf("1.0.0") + ConstraintsSql(),
+            CreateTable + IndexesOf(BaseVersion) + ConstraintsSql(),
             DownSql: null,
             DownWarning: null),
         new SchemaVersionStep(
-            "2.0.0",
+            TargetNodeVersion,
             "Add target node support",
-            "ALTER TABLE workflow_triggers ADD COLUMN IF NOT EXISTS target_node_id VARCHAR(255);\n" + IndexesOf("2.0.0") + CreateViews,
+            "ALTER TABLE workflow_triggers ADD COLUMN IF NOT EXISTS target_node_id VARCHAR(255);\n" + IndexesOf(TargetNodeVersion) + CreateViews,
             DownSql: """
                 DROP VIEW IF EXISTS node_targeting_stats;
                 DROP VIEW IF EXISTS trigger_metrics;

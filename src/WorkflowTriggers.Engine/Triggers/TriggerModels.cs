@@ -1,4 +1,4 @@
-namespace WorkflowTriggers.Engine;
+namespace WorkflowTriggers.Engine.Triggers;
 
 /// <summary>A row of workflow_triggers as read back, config as JSON text.</summary>
 public sealed class TriggerRecord
@@ -15,6 +15,8 @@ public sealed class TriggerRecord
     public bool IsActive { get; init; }
     public DateTime CreatedAt { get; init; }
     public DateTime UpdatedAt { get; init; }
+
+    public TriggerKey Key => new(Id, Name, WorkflowId);
 }
 
 /// <summary>A trigger to create. ConfigJson null means the column default, an empty object.</summary>
@@ -37,7 +39,40 @@ public sealed record TriggerChange(
     string? EventType = null,
     string? ConfigJson = null,
     bool SetDescription = false,
-    string? Description = null);
+    string? Description = null)
+{
+    /// <summary>The fields this change sets, in the order a trigger lists them.</summary>
+    public IReadOnlyList<TriggerField> Fields
+    {
+        get
+        {
+            var fields = new List<TriggerField>();
+            if (Name is not null) fields.Add(TriggerField.Name);
+            if (SetDescription) fields.Add(TriggerField.Description);
+            if (WorkflowId is not null) fields.Add(TriggerField.WorkflowId);
+            if (Source is not null) fields.Add(TriggerField.Source);
+            if (EventType is not null) fields.Add(TriggerField.EventType);
+            if (ConfigJson is not null) fields.Add(TriggerField.Config);
+            return fields;
+        }
+    }
+}
+
+/// <summary>
+/// The fields of a trigger a user can change, named as the trigger object's properties: the one vocabulary for
+/// "what changed" in prompts, verbose output and import results.
+/// </summary>
+public enum TriggerField
+{
+    Name,
+    Description,
+    WorkflowId,
+    Source,
+    EventType,
+    TargetNodeId,
+    IsActive,
+    Config,
+}
 
 /// <summary>Enough of a trigger to name it to a person: for ShouldProcess targets and error messages.</summary>
 public sealed record TriggerKey(int Id, string Name, string WorkflowId)
@@ -61,30 +96,11 @@ public sealed class TriggerFilter
     public bool Orphans { get; init; }
 }
 
-/// <summary>Why a requested change was not made to a trigger.</summary>
-public enum TriggerRejection
-{
-    NotFound,
-    WorkflowNotFound,
-    NodeNotInWorkflow,
-    NotAnOrphan,
-}
-
-/// <summary>A trigger that was not changed, and why.</summary>
-public sealed record RejectedTrigger(int Index, TriggerRejection Reason, string Message, object? Target);
-
-/// <summary>What a batched write did: the rows it wrote, in input order, and the items it refused.</summary>
-public sealed class BatchResult
-{
-    public List<TriggerRecord> Written { get; } = new();
-    public List<RejectedTrigger> Rejected { get; } = new();
-}
-
-/// <summary>The columns whose values tab completion offers.</summary>
+/// <summary>The columns of workflow_triggers that triggers are grouped by (statistics) and completed from (tab completion).</summary>
 public enum TriggerColumn
 {
+    WorkflowId,
     Source,
     EventType,
-    WorkflowId,
     TargetNodeId,
 }

@@ -1,0 +1,99 @@
+using System.Management.Automation;
+using WorkflowTriggers.Engine.Common;
+using WorkflowTriggers.Engine.Triggers;
+
+namespace WorkflowTriggers.Commands;
+
+/// <summary>
+/// Turns the engine's facts (an exception's kind, error id and table; a violated rule; a refused item) into
+/// ErrorRecords: a stable error id, a category, a target, and a message that ends with what to do. The engine's
+/// messages say what is wrong and never name a cmdlet or parameter; the advice that does is worded here, once,
+/// and also set as the record's RecommendedAction.
+/// </summary>
+internal static class EngineErrors
+{
+    private const string ForceAdvice = "Use -Force to set it anyway.";
+
+    /// <summary>An engine failure as an ErrorRecord; the engine exception stays as the inner exception.</summary>
+    public static ErrorRecord From(TriggerEngineException exception, object? target)
+    {
+        var (id, category) = exception.Kind switch
+        {
+            TriggerErrorKind.ConnectionFailed => ("ConnectionFailed", ErrorCategory.ConnectionError),
+            TriggerErrorKind.MissingTable => ("TableNotFound", ErrorCategory.ObjectNotFound),
+            TriggerErrorKind.NotFound => ("NotFound", ErrorCategory.ObjectNotFound),
+            TriggerErrorKind.InvalidArgument => ("InvalidArgument", ErrorCategory.InvalidArgument),
+            TriggerErrorKind.Timeout => ("DatabaseTimeout", ErrorCategory.OperationTimeout),
+            TriggerErrorKind.Conflict => ("Conflict", ErrorCategory.InvalidOperation),
+            _ => ("DatabaseError", ErrorCategory.InvalidOperation),
+        };
+        return Record(exception, exception.ErrorId ?? id, category, exception.TableName ?? target, RemedyFor(exception));
+    }
+
+    /// <summary>An engine failure of one item, with an error id and category of the caller's choosing.</summary>
+    public static ErrorRecord From(TriggerEngineException exception, string errorId, ErrorCategory category, object? target) =>
+        Record(exception, errorId, category, target, RemedyFor(exception));
+
+    /// <summary>A broken validation rule; <paramref name="context"/> (an import entry, say) goes before the rule's words.</summary>
+    public static ErrorRecord Violation(RuleViolation violation, string? context = null, ErrorCategory category = ErrorCategory.InvalidArgument, object? target = null) =>
+        new(new ArgumentException(context is null ? violation.Message : $"{context}: {violation.Message}", violation.Field), violation.ErrorId, category, target ?? violation.Value);
+
+    /// <summary>An item a batched write refused, worded from the engine's facts.</summary>
+    public static ErrorRecord Rejection(RejectedTrigger rejected) => rejected.Reason switch
+    {
+        TriggerRejection.WorkflowNotFound => new ErrorRecord(
+            new ItemNotFoundException($"Workflow '{rejected.WorkflowId}' does not exist (table workflows)."),
+            "WorkflowNotFound",
+            ErrorCategory.ObjectNotFound,
+            rejected.WorkflowId),
+        TriggerRejection.NodeNotInWorkflow => Advised(
+            new ErrorRecord(
+                new ItemNotFoundException($"Node '{rejected.NodeId}' is not a node of workflow '{rejected.WorkflowId}' (table workflow_nodes), so {rejected.Trigger} was not changed. {ForceAdvice}"),
+                "NodeNotInWorkflow",
+                ErrorCategory.ObjectNotFound,
+                rejected.NodeId),
+            ForceAdvice),
+        TriggerRejection.NotAnOrphan => new ErrorRecord(
+            new InvalidOperationException($"{rejected.Trigger} is not an orphan: workflow '{rejected.WorkflowId}' exists, so it was not changed."),
+            "NotAnOrphan",
+            ErrorCategory.InvalidOperation,
+            rejected.TriggerId),
+        _ => NotFound(rejected.TriggerId ?? 0),
+    };
+
+    /// <summary>No trigger has the id (and, when <paramref name="filtered"/>, matches the other filters).</summary>
+    public static ErrorRecord NotFound(int id, bool filtered = false) => new(
+        new ItemNotFoundException($"No workflow trigger has id {id}{(filtered ? " and matches the other filters" : string.Empty)}."),
+        "TriggerNotFound",
+        ErrorCategory.ObjectNotFound,
+        id);
+
+    // What to do about an engine failure, from its facts; null when there is nothing more to say than the message.
+    private static string? RemedyFor(TriggerEngineException exception) => exception switch
+    {
+        { TableName: "workflow_triggers", ColumnName: "target_node_id" } => "Run Install-TriggerSchema to upgrade it to the latest version.",
+        { TableName: "workflow_triggers" } => "Run Install-TriggerSchema first.",
+        { ErrorId: "BackfillAlreadyRunning" } => "Wait for it with -Wait, or run again when it has finished.",
+        _ => null,
+    };
+
+    private static ErrorRecord Record(TriggerEngineException exception, string errorId, ErrorCategory category, object? target, string? remedy)
+    {
+        var message = remedy is null ? exception.Message : $"{exception.Message} {remedy}";
+        Exception error = category switch
+        {
+            ErrorCategory.ObjectNotFound => new ItemNotFoundException(message, exception),
+            ErrorCategory.InvalidArgument => new ArgumentException(message, exception),
+            ErrorCategory.OperationTimeout => new TimeoutException(message, exception),
+            _ => new InvalidOperationException(message, exception),
+        };
+        var record = new ErrorRecord(error, errorId, category, target);
+        return remedy is null ? record : Advised(record, remedy);
+    }
+
+    private static ErrorRecord Advised(ErrorRecord record, string remedy)
+    {
+        record.ErrorDetails = new ErrorDetails(record.Exception.Message) { RecommendedAction = remedy };
+        return record;
+    }
+}

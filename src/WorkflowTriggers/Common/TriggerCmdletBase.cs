@@ -1,0 +1,81 @@
+using System.Management.Automation;
+using WorkflowTriggers.Engine.Common;
+using WorkflowTriggers.Engine.Connections;
+
+namespace WorkflowTriggers.Commands;
+
+/// <summary>
+/// What every data cmdlet shares: -Connection/-ConnectionString and the fallbacks behind them, cancellation from
+/// Ctrl+C, and turning engine failures into ErrorRecords that carry the server's message and never a password.
+/// </summary>
+public abstract class TriggerCmdletBase : CancellableCmdletBase
+{
+    private TriggerConnection? _database;
+
+    /// <summary>A connection returned by Connect-TriggerDatabase -PassThru.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public TriggerDatabase? Connection { get; set; }
+
+    /// <summary>An Npgsql connection string, used instead of the session's default connection.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? ConnectionString { get; set; }
+
+    /// <summary>The database this call works on, resolved on first use.</summary>
+    protected TriggerConnection Database => _database ??= ResolveConnection();
+
+    protected override object? ErrorTarget => Database.ToString();
+
+    /// <summary>True when -WhatIf is in force, by parameter or preference.</summary>
+    protected bool WhatIfRequested =>
+        MyInvocation.BoundParameters.TryGetValue("WhatIf", out var whatIf)
+            ? LanguagePrimitives.IsTrue(whatIf)
+            : LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
+
+    private TriggerConnection ResolveConnection()
+    {
+        if (Connection is not null && ConnectionString is not null)
+        {
+            ThrowTerminatingError(new ErrorRecord(
+                new ArgumentException("Give either -Connection or -ConnectionString, not both."),
+                "ConnectionAmbiguous",
+                ErrorCategory.InvalidArgument,
+                null));
+        }
+
+        var from = Connection is not null ? "-Connection" : ConnectionString is not null ? "-ConnectionString" : "$env:" + ConnectionResolver.EnvironmentVariable;
+        try
+        {
+            var (connection, source) = ConnectionResolver.Resolve(Connection, ConnectionString);
+            if (connection is null)
+            {
+                ThrowTerminatingError(new ErrorRecord(
+                    new InvalidOperationException(
+                        "No database connection. Run Connect-TriggerDatabase, pass -Connection or -ConnectionString, " +
+                        $"or set $env:{ConnectionResolver.EnvironmentVariable} to a PostgreSQL connection string."),
+                    "NoConnection",
+                    ErrorCategory.ConnectionError,
+                    null));
+            }
+
+            WriteVerbose($"Using {connection} (from {source}).");
+            return connection!;
+        }
+        catch (TriggerEngineException ex)
+        {
+            ThrowTerminatingError(EngineErrors.From(ex, from));
+            throw;
+        }
+        catch (ArgumentException)
+        {
+            // Npgsql's message can echo the connection string; name the source instead.
+            ThrowTerminatingError(new ErrorRecord(
+                new ArgumentException($"The connection string in {from} is not valid for PostgreSQL."),
+                "InvalidConnectionString",
+                ErrorCategory.InvalidArgument,
+                from));
+            throw;
+        }
+    }
+}

@@ -1,0 +1,57 @@
+using System.Management.Automation;
+using WorkflowTriggers.Completers;
+using WorkflowTriggers.Engine.Triggers;
+
+namespace WorkflowTriggers.Commands;
+
+/// <summary>The filters of Get-WorkflowTrigger, shared with the cmdlets that select triggers the same way.</summary>
+public abstract class TriggerFilterCmdletBase : TriggerCmdletBase
+{
+    /// <summary>Trigger name; wildcards allowed, case-insensitive.</summary>
+    [Parameter]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string? Name { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(WorkflowIdCompleter))]
+    public string? WorkflowId { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(SourceCompleter))]
+    public string? Source { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(EventTypeCompleter))]
+    public string? EventType { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(TargetNodeIdCompleter))]
+    public string? TargetNodeId { get; set; }
+
+    [Parameter]
+    public bool? IsActive { get; set; }
+
+    /// <summary>Only triggers without a target node.</summary>
+    [Parameter]
+    public SwitchParameter Untargeted { get; set; }
+
+    protected bool HasFilters => Name is not null || WorkflowId is not null || Source is not null || EventType is not null
+                                 || TargetNodeId is not null || IsActive is not null || Untargeted;
+
+    protected TriggerFilter Filter(IReadOnlyList<int>? ids) => new()
+    {
+        Ids = ids,
+        NamePattern = Name,
+        WorkflowId = WorkflowId,
+        Source = Source,
+        EventType = EventType,
+        TargetNodeId = TargetNodeId,
+        IsActive = IsActive,
+        Untargeted = Untargeted,
+    };
+}

@@ -1,0 +1,36 @@
+using WorkflowTriggers.Engine.Connections;
+
+namespace WorkflowTriggers;
+
+/// <summary>
+/// A database the cmdlets talk to, as Connect-TriggerDatabase -PassThru returns it and -Connection takes it. It names
+/// the server, database and user, and never carries the password.
+/// </summary>
+public sealed class TriggerDatabase
+{
+    internal TriggerDatabase(TriggerConnection engine) => Engine = engine;
+
+    public string Host => Engine.Host;
+
+    public int Port => Engine.Port;
+
+    public string Database => Engine.Database;
+
+    public string Username => Engine.Username;
+
+    public string SslMode => Engine.SslMode;
+
+    public int MaximumPoolSize => Engine.MaximumPoolSize;
+
+    public int CommandTimeout => Engine.CommandTimeout;
+
+    /// <summary>The server's version, as it answered when connected.</summary>
+    public string? ServerVersion => Engine.ServerVersion;
+
+    /// <summary>The schema unqualified names resolve to (the first of search_path that exists).</summary>
+    public string? Schema => Engine.Schema;
+
+    internal TriggerConnection Engine { get; }
+
+    public override string ToString() => Engine.ToString();
+}

@@ -1,0 +1,74 @@
+using WorkflowTriggers.Engine.Schema;
+
+namespace WorkflowTriggers;
+
+/// <summary>Pass, Warn or Fail: Fail makes the report unhealthy, Warn asks for a look.</summary>
+public enum HealthStatus
+{
+    Pass,
+    Warn,
+    Fail,
+}
+
+/// <summary>The document's table health check plus named checks; healthy when no check fails.</summary>
+public sealed class TriggerHealthReport
+{
+    public string Database { get; init; } = string.Empty;
+    public long TotalRecords { get; init; }
+    public long ActiveRecords { get; init; }
+    public long TargetedRecords { get; init; }
+    public DateTime? OldestRecord { get; init; }
+    public DateTime? LastUpdate { get; init; }
+    public TriggerHealthCheck[] Checks { get; init; } = Array.Empty<TriggerHealthCheck>();
+    public bool IsHealthy { get; init; }
+
+    internal static TriggerHealthReport From(Engine.Health.TriggerHealthReport report) => new()
+    {
+        Database = report.Database,
+        TotalRecords = report.TotalRecords,
+        ActiveRecords = report.ActiveRecords,
+        TargetedRecords = report.TargetedRecords,
+        OldestRecord = report.OldestRecord,
+        LastUpdate = report.LastUpdate,
+        Checks = report.Checks.Select(TriggerHealthCheck.From).ToArray(),
+        IsHealthy = report.IsHealthy,
+    };
+}
+
+/// <summary>One named check of the health report: its status, what was found, and what to do about it.</summary>
+public sealed class TriggerHealthCheck
+{
+    public string Name { get; init; } = string.Empty;
+    public HealthStatus Status { get; init; }
+
+    /// <summary>What the check found.</summary>
+    public string Detail { get; init; } = string.Empty;
+
+    /// <summary>What to do about a Warn or Fail; empty for Pass.</summary>
+    public string RecommendedAction { get; init; } = string.Empty;
+
+    public override string ToString() => $"{Status} {Name}: {Detail}" + (RecommendedAction.Length > 0 ? $" {RecommendedAction}" : string.Empty);
+
+    internal static TriggerHealthCheck From(Engine.Health.TriggerHealthCheck check) => new()
+    {
+        Name = check.Name,
+        Status = (HealthStatus)check.Status,
+        Detail = check.Detail,
+        RecommendedAction = check.Status == Engine.Health.HealthStatus.Pass ? string.Empty : RemedyFor(check.Name, check.Status),
+    };
+
+    // The cmdlets that act on each finding: the engine reports what it found, this layer says which cmdlet helps.
+    private static string RemedyFor(string check, Engine.Health.HealthStatus status) => (check, status) switch
+    {
+        (Engine.Health.TriggerHealth.SchemaCheck, _) => "Run Install-TriggerSchema.",
+        (Engine.Health.TriggerHealth.ForeignKeyCheck, Engine.Health.HealthStatus.Fail) => "Run Install-TriggerSchema to add it.",
+        (Engine.Health.TriggerHealth.ForeignKeyCheck, _) =>
+            $"Remove the orphans (Remove-OrphanTrigger -Delete -IncludeInactive), then run: ALTER TABLE workflow_triggers VALIDATE CONSTRAINT {SchemaSteps.ForeignKeyName};",
+        (Engine.Health.TriggerHealth.OrphanCheck, Engine.Health.HealthStatus.Fail) => "Get-OrphanTrigger lists them; Remove-OrphanTrigger archives them.",
+        (Engine.Health.TriggerHealth.OrphanCheck, _) => "Remove-OrphanTrigger -Delete -IncludeInactive removes them.",
+        (Engine.Health.TriggerHealth.UntargetedCheck, _) => "Invoke-TriggerBackfill -WhatIf shows where they would go.",
+        (Engine.Health.TriggerHealth.InvalidIndexCheck or Engine.Health.TriggerHealth.DuplicateIndexCheck, _) => "Get-TriggerIndexHealth gives the SQL that fixes each.",
+        (Engine.Health.TriggerHealth.StatisticsCheck, _) => "Run Invoke-TriggerIndexMaintenance -Analyze.",
+        _ => string.Empty,
+    };
+}

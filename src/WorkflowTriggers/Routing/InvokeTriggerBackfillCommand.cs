@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using System.Management.Automation;
+using WorkflowTriggers.Completers;
+using WorkflowTriggers.Engine.Routing;
+
+namespace WorkflowTriggers.Commands;
+
+/// <summary>
+/// Sets each untargeted trigger's target node to its workflow's first input node: the document's "Populate Target
+/// Nodes" migration, set-based over the id range in batches, one backfill per database at a time.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Invoke, "TriggerBackfill", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(TriggerBackfillResult))]
+[OutputType(typeof(WorkflowTrigger))]
+[OutputType(typeof(BackfillPlanEntry))]
+public sealed class InvokeTriggerBackfillCommand : TriggerCmdletBase
+{
+    private const string Activity = "Backfilling target nodes";
+
+    private readonly HashSet<string> _workflowIds = new(StringComparer.Ordinal);
+    private readonly HashSet<int> _ids = new();
+
+    /// <summary>Only triggers of these workflows; also bound from piped objects' WorkflowId.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(WorkflowIdCompleter))]
+    public string[]? WorkflowId { get; set; }
+
+    /// <summary>Only these triggers; also bound from piped objects' Id.</summary>
+    [Parameter(ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [ValidateRange(1, int.MaxValue)]
+    public int[]? Id { get; set; }
+
+    /// <summary>Ids per batch (one transaction each).</summary>
+    [Parameter]
+    [ValidateRange(1, 1_000_000)]
+    public int BatchSize { get; set; } = TriggerBackfill.DefaultBatchSize;
+
+    /// <summary>Wait for a backfill already running instead of failing.</summary>
+    [Parameter]
+    public SwitchParameter Wait { get; set; }
+
+    /// <summary>Return the updated triggers instead of the summary.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        _workflowIds.UnionWith(WorkflowId ?? Array.Empty<string>());
+        _ids.UnionWith(Id ?? Array.Empty<int>());
+    }
+
+    protected override void EndProcessing()
+    {
+        if (MyInvocation.ExpectingInput && _ids.Count == 0 && _workflowIds.Count == 0)
+        {
+            // An empty pipeline means "none of them", never "all triggers".
+            WriteVerbose("Nothing came down the pipeline: nothing to backfill.");
+            return;
+        }
+
+        var clock = Stopwatch.StartNew();
+        var scope = new BackfillScope(_workflowIds.Count > 0 ? _workflowIds.ToArray() : null, _ids.Count > 0 ? _ids.ToArray() : null);
+        var backfill = new TriggerBackfill(Database);
+        var plan = Await(ct => backfill.PlanAsync(scope, ct));
+        var skipped = plan.Where(p => p.NodeId is null).ToArray();
+        foreach (var entry in skipped)
+        {
+            WriteWarning($"Workflow '{entry.WorkflowId}' has no input node: {entry.TriggerCount:N0} untargeted trigger(s) keep no target node.");
+        }
+
+        var approved = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var entry in plan.Where(p => p.NodeId is not null))
+        {
+            if (ShouldProcess($"workflow {entry.WorkflowId}", $"Set target node '{entry.NodeId}' on {entry.TriggerCount:N0} untargeted trigger(s)"))
+            {
+                approved.Add(entry.WorkflowId);
+            }
+        }
+
+        if (WhatIfRequested)
+        {
+            WriteObject(plan.Select(BackfillPlanEntry.From), enumerateCollection: true);
+            return;
+        }
+
+        var routable = plan.Count(p => p.NodeId is not null);
+        if (approved.Count < routable)
+        {
+            scope = scope with { WorkflowIds = approved.ToArray() };
+        }
+
+        var updated = 0;
+        var batches = 0;
+        if (approved.Count > 0)
+        {
+            var progress = new ProgressRecord(1, Activity, "Starting");
+            var total = plan.Where(p => approved.Contains(p.WorkflowId)).Sum(p => p.TriggerCount);
+            foreach (var batch in Stream(backfill.RunAsync(scope, BatchSize, Wait, PassThru, Cancellation)))
+            {
+                batches++;
+                updated += batch.Updated;
+                progress.PercentComplete = (int)Math.Clamp(batch.PercentComplete, 0, 100);
+                progress.StatusDescription = $"{updated:N0} of about {total:N0} triggers updated; batch {batch.Number:N0}, ids {batch.FromId:N0}-{batch.ToId:N0}";
+                WriteProgress(progress);
+                WriteVerbose($"Batch {batch.Number}: ids {batch.FromId}-{batch.ToId}, {batch.Updated} updated.");
+                foreach (var row in batch.Rows)
+                {
+                    WriteObject(WorkflowTrigger.From(row));
+                }
+            }
+
+            progress.RecordType = ProgressRecordType.Completed;
+            progress.StatusDescription = $"{updated:N0} triggers updated";
+            WriteProgress(progress);
+        }
+
+        if (!PassThru)
+        {
+            WriteObject(new TriggerBackfillResult
+            {
+                Updated = updated,
+                SkippedNoInputNode = skipped.Sum(s => s.TriggerCount),
+                WorkflowsWithoutInputNode = skipped.Select(s => s.WorkflowId).ToArray(),
+                Batches = batches,
+                Duration = clock.Elapsed,
+            });
+        }
+    }
+}

@@ -1,0 +1,81 @@
+using WorkflowTriggers.Engine.Routing;
+using WorkflowTriggers.Engine.Triggers;
+
+namespace WorkflowTriggers;
+
+/// <summary>A workflow trigger as the cmdlets return it; Config is an object to dot into.</summary>
+public sealed class WorkflowTrigger
+{
+    private object? _config;
+    private bool _configParsed;
+
+    public int Id { get; init; }
+    public string Name { get; init; } = string.Empty;
+    public string? Description { get; init; }
+    public string WorkflowId { get; init; } = string.Empty;
+
+    /// <summary>From the engine's workflows table where it exists; empty otherwise.</summary>
+    public string WorkflowName { get; init; } = string.Empty;
+    public string Source { get; init; } = string.Empty;
+    public string EventType { get; init; } = string.Empty;
+    public string? TargetNodeId { get; init; }
+
+    /// <summary>The config as an object tree, built on first use: a million rows counted or filtered by other
+    /// properties never pay for parsing JSON they do not read.</summary>
+    public object? Config
+    {
+        get
+        {
+            if (!_configParsed)
+            {
+                _config = ConfigConverter.FromJson(ConfigJson);
+                _configParsed = true;
+            }
+
+            return _config;
+        }
+    }
+
+    /// <summary>The config as the database returned it (JSON text).</summary>
+    public string? ConfigJson { get; init; }
+    public bool IsActive { get; init; }
+    public DateTime CreatedAt { get; init; }
+    public DateTime UpdatedAt { get; init; }
+
+    /// <summary>'targeted' when a target node is set, else 'auto_detected', as the node_targeting_stats view names them.</summary>
+    public string RoutingType => Engine.Routing.RoutingType.Of(TargetNodeId);
+
+    public override string ToString() => $"{Id}: {Name}";
+
+    internal static WorkflowTrigger From(TriggerRecord record) => new()
+    {
+        Id = record.Id,
+        Name = record.Name,
+        Description = record.Description,
+        WorkflowId = record.WorkflowId,
+        WorkflowName = record.WorkflowName ?? string.Empty,
+        Source = record.Source,
+        EventType = record.EventType,
+        TargetNodeId = record.TargetNodeId,
+        ConfigJson = record.ConfigJson,
+        IsActive = record.IsActive,
+        CreatedAt = record.CreatedAt,
+        UpdatedAt = record.UpdatedAt,
+    };
+
+    internal TriggerRecord ToRecord() => new()
+    {
+        Id = Id,
+        Name = Name,
+        Description = Description,
+        WorkflowId = WorkflowId,
+        WorkflowName = WorkflowName,
+        Source = Source,
+        EventType = EventType,
+        TargetNodeId = TargetNodeId,
+        ConfigJson = ConfigJson,
+        IsActive = IsActive,
+        CreatedAt = CreatedAt,
+        UpdatedAt = UpdatedAt,
+    };
+}

@@ -1,0 +1,59 @@
+using Npgsql;
+using WorkflowTriggers.Engine.Common;
+using WorkflowTriggers.Engine.Connections;
+
+namespace WorkflowTriggers.Engine.Tests;
+
+public class ConnectionSettingsTests
+{
+    [Fact]
+    public void Document_pool_defaults_apply_where_the_string_is_silent()
+    {
+        var effective = new NpgsqlConnectionStringBuilder(ConnectionSettings.Effective("Host=db;Database=engine"));
+        Assert.Equal(50, effective.MaxPoolSize);
+        Assert.Equal(30, effective.Timeout);
+        Assert.Equal(30, effective.CommandTimeout);
+        Assert.Equal(3600, effective.ConnectionLifetime);
+    }
+
+    [Fact]
+    public void The_connection_string_overrides_every_default()
+    {
+        var effective = new NpgsqlConnectionStringBuilder(ConnectionSettings.Effective(
+            "Host=db;Database=engine;Maximum Pool Size=7;Timeout=5;Command Timeout=9;Connection Lifetime=60;Application Name=ops"));
+        Assert.Equal(7, effective.MaxPoolSize);
+        Assert.Equal(5, effective.Timeout);
+        Assert.Equal(9, effective.CommandTimeout);
+        Assert.Equal(60, effective.ConnectionLifetime);
+        Assert.Equal("ops", effective.ApplicationName);
+    }
+
+    [Fact]
+    public void Describing_a_connection_never_shows_the_password()
+    {
+        const string secret = "s3cr3t-Pa55";
+        var connection = TriggerConnection.For($"Host=db;Port=5433;Database=engine;Username=ops;Password={secret}");
+        Assert.DoesNotContain(secret, connection.ToString());
+        foreach (var property in typeof(TriggerConnection).GetProperties())
+        {
+            Assert.DoesNotContain(secret, property.GetValue(connection)?.ToString() ?? string.Empty);
+        }
+    }
+
+    [Theory]
+    [InlineData("db01", "db01", null)]
+    [InlineData("db01:5433", "db01", 5433)]
+    [InlineData("[::1]:5432", "::1", 5432)]
+    [InlineData("::1", "::1", null)]
+    public void Server_splits_into_host_and_port(string server, string host, int? port) =>
+        Assert.Equal((host, port), ConnectionSettings.SplitServer(server));
+
+    [Fact]
+    public void An_unknown_ssl_mode_names_the_valid_ones()
+    {
+        var error = Assert.Throws<TriggerEngineException>(() => ConnectionSettings.FromParts("db01", "engine", null, null, "Sometimes"));
+        Assert.Equal(TriggerErrorKind.InvalidArgument, error.Kind);
+        Assert.Contains("Require", error.Message);
+        Assert.Contains("Sometimes", error.Message);
+    }
+}

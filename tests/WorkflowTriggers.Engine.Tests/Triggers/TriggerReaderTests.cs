@@ -1,0 +1,74 @@
+using WorkflowTriggers.Engine.Common;
+using WorkflowTriggers.Engine.Triggers;
+using static WorkflowTriggers.Engine.Tests.TriggerTestData;
+
+namespace WorkflowTriggers.Engine.Tests;
+
+public class TriggerReaderTests : DatabaseTest
+{
+    private TriggerReader _reader = null!;
+
+    protected override async Task SetUpAsync()
+    {
+        await InstallSchemaAsync();
+        _reader = new TriggerReader(Connection);
+    }
+
+    private Task<List<TriggerRecord>> QueryAsync(TriggerFilter filter) => ListAsync(_reader.QueryAsync(filter, default));
+
+    [Fact]
+    public async Task Filters_combine_and_wildcards_match_case_insensitively()
+    {
+        await new TriggerWriter(Connection).InsertAsync(new[]
+        {
+            Sample("Invoice PDFs", node: "pdf_input_validator"),
+            Sample("invoice archive"),
+            Sample("Reports", workflow: "wf_000000000002"),
+            new NewTrigger("Nightly", "wf_bd11290f923b", "scheduler-event-source", "cron_trigger", IsActive: false),
+        }, default);
+
+        Assert.Equal(2, (await QueryAsync(new TriggerFilter { NamePattern = "INVOICE*" })).Count);
+        Assert.Single(await QueryAsync(new TriggerFilter { NamePattern = "invoice*", Untargeted = true }));
+        Assert.Single(await QueryAsync(new TriggerFilter { TargetNodeId = "pdf_input_validator" }));
+        Assert.Equal(2, (await QueryAsync(new TriggerFilter { Source = "pdf-monitor-event-source", EventType = "pdf_file_added", WorkflowId = "wf_bd11290f923b" })).Count);
+        Assert.Equal("Nightly", (await QueryAsync(new TriggerFilter { IsActive = false })).Single().Name);
+        Assert.Equal(3, (await QueryAsync(new TriggerFilter { IsActive = true })).Count);
+    }
+
+    [Fact]
+    public async Task Query_streams_and_cancels()
+    {
+        await new TriggerWriter(Connection).InsertAsync(Enumerable.Range(1, 3000).Select(i => Sample($"Bulk {i}")).ToArray(), default);
+        using var cancellation = new CancellationTokenSource();
+        var seen = 0;
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var _ in _reader.QueryAsync(new TriggerFilter(), cancellation.Token))
+            {
+                if (++seen == 10)
+                {
+                    cancellation.Cancel();
+                }
+            }
+        });
+        Assert.InRange(seen, 10, 2999);
+    }
+
+    [Fact]
+    public async Task Missing_table_is_named_in_the_error()
+    {
+        await Db.ExecuteAsync("DROP TABLE workflow_triggers CASCADE");
+        var error = await Assert.ThrowsAsync<TriggerEngineException>(async () => await QueryAsync(new TriggerFilter()));
+        Assert.Equal(TriggerErrorKind.MissingTable, error.Kind);
+        Assert.Equal("workflow_triggers", error.TableName);
+        Assert.Contains("workflow_triggers", error.Message);
+    }
+
+    [Fact]
+    public async Task A_schema_at_1_0_0_is_reported_as_the_missing_target_node_id_column()
+    {
+        await new Schema.SchemaInstaller(Connection).ApplyAsync("1.0.0", allowDataLoss: true, addForeignKey: false, default);
+        var error = await Assert.ThrowsAsync<TriggerEngineException>(async () => await QueryAsync(new TriggerFilter()));
+        Assert.Equal(("workflow_triggers", "target_node_id"), (error.TableName, error.ColumnName));
+    }
+}

@@ -1,0 +1,56 @@
+BeforeAll {
+    Import-Module $env:WT_MODULE_PATH -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $script:db = Initialize-SuiteDatabase -NoConnect
+}
+
+AfterAll {
+    Remove-SuiteDatabase $script:db
+}
+
+Describe 'Connections' {
+    It 'uses a -Connection object, then $env:WORKFLOW_TRIGGERS_CONNECTION when nothing else is given' {
+        $connection = Connect-TriggerDatabase -ConnectionString $script:db -PassThru
+        Disconnect-TriggerDatabase
+        (Get-TriggerSchema -Connection $connection).CurrentVersion | Should -Be '2.0.0'
+
+        $saved = $env:WORKFLOW_TRIGGERS_CONNECTION
+        try {
+            $env:WORKFLOW_TRIGGERS_CONNECTION = $script:db
+            (Get-TriggerSchema).CurrentVersion | Should -Be '2.0.0'
+        }
+        finally { $env:WORKFLOW_TRIGGERS_CONNECTION = $saved }
+    }
+
+    It 'refuses -Connection and -ConnectionString together' {
+        $connection = Connect-TriggerDatabase -ConnectionString $script:db -PassThru
+        { Get-TriggerSchema -Connection $connection -ConnectionString $script:db -ErrorAction Stop } | Should -Throw -ErrorId 'ConnectionAmbiguous,*'
+    }
+}
+
+Describe 'Connect-TriggerDatabase' {
+    BeforeAll { $script:db = New-TestDatabase }
+    AfterAll { Disconnect-TriggerDatabase; Remove-TestDatabase $script:db }
+
+    It 'sets the session default and returns a connection object without the password' {
+        $parts = @{}
+        foreach ($pair in $script:db -split ';') { $key, $value = $pair -split '=', 2; $parts[$key] = $value }
+        $server = '{0}:{1}' -f $parts['Host'], $parts['Port']
+        $credential = [pscredential]::new('postgres', (ConvertTo-SecureString 'pw-Never-Shown-42' -AsPlainText -Force))
+        $connection = Connect-TriggerDatabase -Server $server -Database $parts['Database'] -Credential $credential -PassThru -Verbose 4>&1
+        $verbose = $connection | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
+        $object = $connection | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] }
+        $object.Database | Should -Be $parts['Database']
+        $object.ServerVersion | Should -Match '^\d+'
+        ($object | Format-List * | Out-String) + $object.ToString() + ($verbose | Out-String) | Should -Not -Match 'pw-Never-Shown-42'
+        (Get-TriggerSchema).Database | Should -Be $object.ToString()
+    }
+
+    It 'reports a server that does not answer as a connection error without the password' {
+        $error.Clear()
+        { Connect-TriggerDatabase -ConnectionString 'Host=127.0.0.1;Port=1;Database=x;Username=u;Password=pw-Never-Shown-42;Timeout=2' -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ConnectionFailed,WorkflowTriggers.Commands.ConnectTriggerDatabaseCommand'
+        ($error[0] | Out-String) + $error[0].TargetObject | Should -Not -Match 'pw-Never-Shown-42'
+        $error[0].CategoryInfo.Category | Should -Be 'ConnectionError'
+    }
+}
