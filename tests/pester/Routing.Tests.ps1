@@ -102,6 +102,8 @@ Describe 'Invoke-TriggerBackfill' {
             while (-not $started.Running -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
             $started.Running | Should -BeTrue
             { Invoke-TriggerBackfill -ErrorAction Stop } | Should -Throw -ErrorId 'BackfillAlreadyRunning,*' -ExpectedMessage '*Another backfill is running*server process*'
+            $busy = try { Invoke-TriggerBackfill -ErrorAction Stop } catch { $_ }
+            $busy.ErrorDetails.RecommendedAction | Should -BeLike '*-Wait*'
             $waited = Invoke-TriggerBackfill -Wait -WarningAction SilentlyContinue
             $handle.IsCompleted | Should -BeTrue
             $waited.Updated | Should -Be 0

@@ -48,6 +48,9 @@ Describe 'Install-TriggerSchema and Get-TriggerSchema' {
         (Install-TriggerSchema -Version 1.0.0 -Force -Confirm:$false).Action | Should -Be 'Downgrade'
         (Get-TriggerSchema).CurrentVersion | Should -Be '1.0.0'
         { Get-WorkflowTrigger -ErrorAction Stop } | Should -Throw -ExpectedMessage '*1.0.0*Install-TriggerSchema*'
+        $outdated = try { Get-WorkflowTrigger -ErrorAction Stop } catch { $_ }
+        $outdated.ErrorDetails.RecommendedAction | Should -BeLike 'Run Install-TriggerSchema*'
+        $outdated.Exception.InnerException.ColumnName | Should -Be 'target_node_id'
         Install-TriggerSchema | Out-Null
         @(Get-WorkflowTrigger).Count | Should -Be 3
     }

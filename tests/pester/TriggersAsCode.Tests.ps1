@@ -56,6 +56,13 @@ Describe 'Export-WorkflowTrigger and Import-WorkflowTrigger' {
         $bad.Count | Should -Be 1
         $bad[0].FullyQualifiedErrorId | Should -BeLike 'InvalidSource,*'
         "$($bad[0])" | Should -BeLike "entry 5 'Bad'*"
+
+        # Each error names its entry once, whatever rule the engine reports.
+        $malformedFile = Join-Path $TestDrive 'malformed.json'
+        Set-Content -Path $malformedFile -Value '{ "triggers": [ { "id": "seven", "name": "Bad id", "workflowId": "wf_multi", "source": "webhook-event-source", "eventType": "webhook_received" } ] }'
+        Import-WorkflowTrigger -Path $malformedFile -ErrorVariable malformed -ErrorAction SilentlyContinue | Out-Null
+        "$($malformed[0])" | Should -BeLike "entry 1 'Bad id': id must be a positive whole number.*"
+        [regex]::Matches("$($malformed[0])", '(?i)\bentry\b').Count | Should -Be 1
         (Get-WorkflowTrigger -Id 1).Name | Should -Be 'Inbox PDFs'
         (Get-WorkflowTrigger -Id 1).Config.recursive | Should -BeFalse
         (Get-WorkflowTrigger -Name 'From git').WorkflowId | Should -Be 'wf_multi'
