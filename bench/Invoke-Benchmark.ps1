@@ -95,6 +95,16 @@ ANALYZE workflow_triggers;
     $psqlStream = Seconds { Invoke-Psql '\copy (SELECT * FROM workflow_triggers ORDER BY id) TO /dev/null' }
     Add-Result "Get-WorkflowTrigger over $count rows | Measure-Object" ('{0:N1} s, peak working set {1:N0} MB' -f [double]$streamSeconds, [double]$peakMb) ('psql \copy to /dev/null: {0:N1} s' -f $psqlStream) ('{0:N1}x psql' -f ([double]$streamSeconds / $psqlStream)) 'peak under 250 MB'
 
+    # 4b. Stop early: Select-Object -First 5 over the whole table vs over a table of 1,000 rows (median of 5 each).
+    $small = & dotnet $TestServerDll create-database --connection $admin
+    Install-TriggerSchema -ConnectionString $small | Out-Null
+    1..1000 | ForEach-Object { [pscustomobject]@{ Name = "Small $_"; WorkflowId = 'wf_small'; Source = 'webhook-event-source'; EventType = 'webhook_received' } } |
+        New-WorkflowTrigger -ConnectionString $small | Out-Null
+    $firstBig = foreach ($run in 1..5) { Seconds { Get-WorkflowTrigger | Select-Object -First 5 } }
+    $firstSmall = foreach ($run in 1..5) { Seconds { Get-WorkflowTrigger -ConnectionString $small | Select-Object -First 5 } }
+    Add-Result "Get-WorkflowTrigger | Select-Object -First 5 over $Rows rows vs over 1,000 (median of 5)" ('{0:N0} ms' -f (($firstBig | Sort-Object)[2] * 1000)) ('over 1,000 rows: {0:N0} ms' -f (($firstSmall | Sort-Object)[2] * 1000)) ('{0:N1}x' -f (($firstBig | Sort-Object)[2] / ($firstSmall | Sort-Object)[2])) 'does not grow with the rows left'
+    & dotnet $TestServerDll drop-database --connection $small
+
     # 5. Route 100,000 triggers: piped Set-TriggerTargetNode vs one UPDATE of the same rows.
     $route = Seconds { Get-WorkflowTrigger -WorkflowId wf_000000000001 | Set-TriggerTargetNode -NodeId pdf_input_validator }
     $update = Seconds { Invoke-Psql "UPDATE workflow_triggers SET target_node_id = 'query_input_processor', updated_at = CURRENT_TIMESTAMP WHERE workflow_id = 'wf_000000000002'" }

@@ -184,3 +184,57 @@ Describe 'Set-TriggerTargetNode' {
         @(Get-WorkflowTrigger -WorkflowId wf_000000000002 -Untargeted).Count | Should -Be 0
     }
 }
+
+Describe 'One routing rule on every write path' {
+    # wf_bd11290f923b has pdf_input_validator; wf_multi has m1, m2, m3 (TestHelpers' routing graph).
+    It 'New-WorkflowTrigger refuses a target node that is not in the workflow, unless -Force' {
+        New-WorkflowTrigger -Name 'Routed nowhere' -WorkflowId wf_bd11290f923b -Source pdf-monitor-event-source -EventType pdf_file_added -TargetNodeId zzz -ErrorAction SilentlyContinue -ErrorVariable refused |
+            Should -BeNullOrEmpty
+        $refused[0].FullyQualifiedErrorId | Should -BeLike 'NodeNotInWorkflow,*'
+        $refused[0].Exception.Message | Should -BeLike "*'zzz'*'wf_bd11290f923b'*-Force*"
+        Get-WorkflowTrigger -Name 'Routed nowhere' | Should -BeNullOrEmpty
+        (New-SampleTrigger -Name 'Routed nowhere' -Extra @{ TargetNodeId = 'zzz'; Force = $true }).TargetNodeId | Should -Be 'zzz'
+        (New-SampleTrigger -Name 'Routed well' -Extra @{ TargetNodeId = 'pdf_input_validator' }).TargetNodeId | Should -Be 'pdf_input_validator'
+    }
+
+    It 'Set-WorkflowTrigger -WorkflowId refuses to carry a node the new workflow lacks; -ClearTargetNode or -Force says what to do' {
+        $t = New-SampleTrigger -Name 'Moving' -Extra @{ TargetNodeId = 'pdf_input_validator' }
+        Set-WorkflowTrigger -Id $t.Id -WorkflowId wf_multi -ErrorVariable refused -ErrorAction SilentlyContinue
+        $refused[0].FullyQualifiedErrorId | Should -BeLike 'NodeNotInWorkflow,*'
+        $refused[0].ErrorDetails.RecommendedAction | Should -BeLike '*-ClearTargetNode*'
+        (Get-WorkflowTrigger -Id $t.Id).WorkflowId | Should -Be 'wf_bd11290f923b'
+
+        $moved = Set-WorkflowTrigger -Id $t.Id -WorkflowId wf_multi -ClearTargetNode -PassThru
+        ($moved.WorkflowId, $moved.TargetNodeId) | Should -Be @('wf_multi', $null)
+
+        Set-TriggerTargetNode -Id $t.Id -NodeId m1 | Out-Null
+        Set-WorkflowTrigger -Id $t.Id -WorkflowId wf_bd11290f923b -Force | Out-Null
+        (Get-WorkflowTrigger -Id $t.Id).TargetNodeId | Should -Be 'm1'
+    }
+
+    It 'Import-WorkflowTrigger refuses an entry whose node is not in its workflow, unless -Force' {
+        $file = Join-Path $TestDrive 'routes.json'
+        Set-Content $file '{ "triggers": [ { "name": "Imported nowhere", "workflowId": "wf_multi", "source": "webhook-event-source", "eventType": "webhook_received", "targetNodeId": "zzz" } ] }'
+        Import-WorkflowTrigger -Path $file -ErrorVariable refused -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $refused[0].FullyQualifiedErrorId | Should -BeLike 'NodeNotInWorkflow,*'
+        Get-WorkflowTrigger -Name 'Imported nowhere' | Should -BeNullOrEmpty
+        (Import-WorkflowTrigger -Path $file -Force).Action | Should -Be 'Created'
+    }
+
+    It 'Get-TriggerHealth fails on active triggers routed outside their workflow and warns on inactive ones' {
+        Reset-RoutingTriggers $script:db 4
+        Invoke-TestSql $script:db 'ANALYZE workflow_triggers'
+        Wait-TestStatistics $script:db 'last_analyze IS NOT NULL' 'the ANALYZE'
+        ((Get-TriggerHealth).Checks | Where-Object Name -eq BrokenRoutes).Status | Should -Be 'Pass'
+        Test-TriggerHealth | Should -BeTrue
+        Set-TriggerTargetNode -Id 1, 2, 3 -NodeId zzz -Force | Out-Null
+        $check = (Get-TriggerHealth).Checks | Where-Object Name -eq BrokenRoutes
+        $check.Status | Should -Be 'Fail'
+        $check.Detail | Should -BeLike '3 active trigger(s)*ids 1, 2, 3*'
+        $check.RecommendedAction | Should -Not -BeNullOrEmpty
+        Test-TriggerHealth | Should -BeFalse
+        Disable-WorkflowTrigger -Id 1, 2, 3 | Out-Null
+        ((Get-TriggerHealth).Checks | Where-Object Name -eq BrokenRoutes).Status | Should -Be 'Warn'
+        Test-TriggerHealth | Should -BeTrue
+    }
+}

@@ -120,6 +120,59 @@ Describe 'New-WorkflowTrigger' {
         (Get-WorkflowTrigger -Name $hostile).Description | Should -Be $hostile
     }
 
+    It 'refuses text that is not valid Unicode per item and field, and writes the rest of the batch' {
+        $half = [string][char]0xD83D
+        $good = 1..4 | ForEach-Object { [pscustomobject]@{ Name = "Whole $_"; WorkflowId = 'wf_unicode'; Source = 'webhook-event-source'; EventType = 'webhook_received' } }
+        $bad = @(
+            [pscustomobject]@{ Name = "abc$half"; WorkflowId = 'wf_unicode'; Source = 'webhook-event-source'; EventType = 'webhook_received' }
+            [pscustomobject]@{ Name = 'Half description'; Description = "x$half"; WorkflowId = 'wf_unicode'; Source = 'webhook-event-source'; EventType = 'webhook_received' }
+            [pscustomobject]@{ Name = 'Half workflow'; WorkflowId = "wf_$half"; Source = 'webhook-event-source'; EventType = 'webhook_received' }
+            [pscustomobject]@{ Name = 'Half config'; WorkflowId = 'wf_unicode'; Source = 'webhook-event-source'; EventType = 'webhook_received'; Config = @{ path = "/in$half" } }
+        )
+        $created = $good[0], $bad[0], $good[1], $bad[1], $good[2], $bad[2], $good[3], $bad[3] | New-WorkflowTrigger -ErrorVariable problems -ErrorAction SilentlyContinue
+        $created.Name | Should -Be @('Whole 1', 'Whole 2', 'Whole 3', 'Whole 4')
+        @(Get-WorkflowTrigger -WorkflowId wf_unicode).Count | Should -Be 4
+        $problems.FullyQualifiedErrorId -replace ',.*' | Should -Be @('InvalidTriggerName', 'InvalidDescription', 'InvalidWorkflowId', 'InvalidConfig')
+        $problems.CategoryInfo.Category | Sort-Object -Unique | Should -Be 'InvalidArgument'
+    }
+
+    It 'reports every committed row before -ErrorAction Stop ends the command, even with a pause upstream' {
+        $created = $null
+        try {
+            & {
+                1..5000 | ForEach-Object { [pscustomobject]@{ Name = "Stop $_"; WorkflowId = 'wf_stop_report'; Source = 'webhook-event-source'; EventType = 'webhook_received' } }
+                # The full batch is written while the pipeline waits here, and commits.
+                Start-Sleep -Milliseconds 1500
+                [pscustomobject]@{ Name = 'x'; WorkflowId = 'wf_stop_report'; Source = 'webhook-event-source'; EventType = 'webhook_received' }
+            } | New-WorkflowTrigger -ErrorAction Stop -OutVariable created | Out-Null
+        }
+        catch {
+            $_.FullyQualifiedErrorId | Should -BeLike 'InvalidTriggerName,*'
+        }
+        $stored = @(Get-WorkflowTrigger -WorkflowId wf_stop_report).Count
+        $stored | Should -Be 5000
+        @($created).Count | Should -Be $stored -Because 'every committed row is reported before the error ends the command'
+    }
+
+    It '-SkipExisting makes a load idempotent: run again, or twice at once, it creates each trigger once' {
+        $rows = 1..300 | ForEach-Object { [pscustomobject]@{ Name = "Load $_"; WorkflowId = 'wf_idempotent'; Source = 'webhook-event-source'; EventType = 'webhook_received' } }
+        @($rows | New-WorkflowTrigger -SkipExisting).Count | Should -Be 300
+        @($rows | New-WorkflowTrigger -SkipExisting).Count | Should -Be 0
+        $skipped = $rows[0] | New-WorkflowTrigger -SkipExisting -Verbose 4>&1
+        "$skipped" | Should -BeLike "*Skipped 'Load 1' (workflow wf_idempotent): it exists as trigger*"
+
+        # Two runs of the same load at the same moment, each in a runspace of its own.
+        $load = 1..2000 | ForEach-Object { [pscustomobject]@{ Name = "Parallel $_"; WorkflowId = 'wf_parallel'; Source = 'webhook-event-source'; EventType = 'webhook_received' } }
+        $runs = 1..2 | ForEach-Object {
+            $ps = [powershell]::Create()
+            $null = $ps.AddScript({ param($module, $cs, $rows) Import-Module $module; @($rows | New-WorkflowTrigger -ConnectionString $cs -SkipExisting).Count }).AddArgument($env:WT_MODULE_PATH).AddArgument($script:db).AddArgument($load)
+            [pscustomobject]@{ Shell = $ps; Handle = $ps.BeginInvoke() }
+        }
+        $counts = $runs | ForEach-Object { $_.Shell.EndInvoke($_.Handle)[0]; $_.Shell.Dispose() }
+        ($counts | Measure-Object -Sum).Sum | Should -Be 2000
+        @(Get-WorkflowTrigger -WorkflowId wf_parallel).Count | Should -Be 2000
+    }
+
     It 'writes nothing under -WhatIf' {
         $before = Get-Count
         New-SampleTrigger -Name 'Only imagined' -Extra @{ WhatIf = $true }
@@ -131,6 +184,29 @@ Describe 'Get-WorkflowTrigger' {
     BeforeAll {
         $script:a = New-SampleTrigger -Name 'Filter alpha' -Extra @{ WorkflowId = 'wf_filter'; TargetNodeId = 'node_f' }
         $script:b = New-SampleTrigger -Name 'Filter beta' -Extra @{ WorkflowId = 'wf_filter'; Inactive = $true }
+    }
+
+    It '-Name <Pattern> matches exactly what -like matches' -ForEach @(
+        '[^a]*', '[!a]*', 'a[]]c', 'a[\]c', '*`**', 'a?c', 'A.C', '[a-c]*', '[a-]*', '[-a]*', '*', '???', '*[.]*',
+        'x``y', '`[x`]', 'a`?c', 'Ü*', '*😀*', '*ß*', '[A-C]bc', '*(*', '*$', '^*', '*|*', 'a\c'
+    ).ForEach({ @{ Pattern = $_ } }) {
+        $names = 'abc', 'Abc', '^bc', 'a]c', '[x]', 'a-c', 'bbb', 'ab*', 'a?c', 'x`y', 'a\c', 'A.c', 'über', 'Grüße',
+            'x 😀 y', 'f(x)', 'co$t', 'p|q'
+        if (-not (Get-WorkflowTrigger -WorkflowId wf_like)) {
+            $names | ForEach-Object { New-SampleTrigger -Name $_ -Extra @{ WorkflowId = 'wf_like' } } | Out-Null
+        }
+        $expected = @($names | Where-Object { $_ -like $Pattern } | Sort-Object)
+        $found = @((Get-WorkflowTrigger -WorkflowId wf_like -Name $Pattern).Name | Sort-Object)
+        $found | Should -Be $expected
+    }
+
+    It 'refuses an invalid pattern (<Pattern>) as -like would, with InvalidArgument, before any query' -ForEach @(
+        @{ Pattern = '[]' }, @{ Pattern = '[z-a]*' }, @{ Pattern = '[ab' }
+    ) {
+        { 'x' -like $Pattern } | Should -Throw
+        { Get-WorkflowTrigger -Name $Pattern -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidNamePattern,*'
+        $failure = try { Get-WorkflowTrigger -Name $Pattern -ErrorAction Stop } catch { $_ }
+        $failure.CategoryInfo.Category | Should -Be 'InvalidArgument'
     }
 
     It 'combines filters' {
@@ -223,6 +299,59 @@ Describe 'Set-WorkflowTrigger, Enable/Disable-WorkflowTrigger, Remove-WorkflowTr
         $problems[0].TargetObject | Should -Be 765432
     }
 
+    It 'writes only what changed: the fields named on the command line, and the piped fields whose values differ' {
+        $t = New-SampleTrigger -Name 'Only this' -Extra @{ Description = 'before'; Config = @{ monitor_path = '/in'; keep = 1 } }
+        $said = $t | Set-WorkflowTrigger -Description 'after' -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message
+        ($said -match 'Performing the operation') | Should -BeLike '*"Update Description"*'
+
+        $read = Get-WorkflowTrigger -Id $t.Id
+        $read.Config.monitor_path = '/elsewhere'
+        $said = $read | Set-WorkflowTrigger -PassThru -Verbose 4>&1
+        ($said | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -match 'Performing' }).Message | Should -BeLike '*"Update Config"*'
+        $after = Get-WorkflowTrigger -Id $t.Id
+        $after.Config.monitor_path | Should -Be '/elsewhere'
+        $after.Config.keep | Should -Be 1
+        $after.Description | Should -Be 'after'
+    }
+
+    It 'does not put back what another session changed since the read (TriggerChangedSinceRead), unless -Force' {
+        $t = New-SampleTrigger -Name 'Contended' -Extra @{ Config = @{ monitor_path = '/mine' } }
+        Invoke-TestSql $script:db "UPDATE workflow_triggers SET config = '{`"monitor_path`": `"/theirs`"}' WHERE id = $($t.Id)"
+        $t | Set-WorkflowTrigger -Description 'stale' -ErrorAction SilentlyContinue -ErrorVariable bySet
+        $t | Disable-WorkflowTrigger -ErrorAction SilentlyContinue -ErrorVariable byDisable
+        $t | Set-TriggerTargetNode -NodeId n1 -ErrorAction SilentlyContinue -ErrorVariable byRoute
+        $t | Remove-WorkflowTrigger -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable byRemove
+        foreach ($refused in $bySet, $byDisable, $byRoute, $byRemove) {
+            $refused[0].FullyQualifiedErrorId | Should -BeLike 'TriggerChangedSinceRead,*'
+            $refused[0].Exception.Message | Should -BeLike "*trigger $($t.Id) 'Contended'*Config*"
+        }
+        $now = Get-WorkflowTrigger -Id $t.Id
+        ($now.Config.monitor_path, $now.Description, $now.IsActive, $now.TargetNodeId) | Should -Be @('/theirs', $null, $true, $null)
+
+        $t | Set-WorkflowTrigger -Description 'mine wins' -Force | Out-Null
+        $forced = Get-WorkflowTrigger -Id $t.Id
+        ($forced.Config.monitor_path, $forced.Description) | Should -Be @('/mine', 'mine wins')
+    }
+
+    It 'acts only on triggers, records with an Id and ids: a process is NotATrigger, even one whose Id is a trigger id' {
+        Invoke-TestSql $script:db "INSERT INTO workflow_triggers (id, name, workflow_id, source, event_type) VALUES ($PID, 'Same id as this process', 'wf_pid', 'webhook-event-source', 'webhook_received')"
+        Get-Process -Id $PID | Remove-WorkflowTrigger -Force -ErrorVariable refused -ErrorAction SilentlyContinue
+        $refused[0].FullyQualifiedErrorId | Should -BeLike 'NotATrigger,*'
+        $refused[0].Exception.Message | Should -BeLike '*System.Diagnostics.Process*'
+        Get-WorkflowTrigger -Id $PID | Should -Not -BeNullOrEmpty
+        Get-Process -Id $PID | Select-Object Id, Name | Disable-WorkflowTrigger -ErrorAction SilentlyContinue -ErrorVariable selected
+        $selected[0].FullyQualifiedErrorId | Should -BeLike 'NotATrigger,*'
+        (Get-WorkflowTrigger -Id $PID).IsActive | Should -BeTrue
+
+        # Deserialized triggers, records and typed ids are triggers.
+        $file = Join-Path $TestDrive 'triggers.clixml'
+        Get-WorkflowTrigger -Id $PID | Export-Clixml $file
+        (Import-Clixml $file | Disable-WorkflowTrigger -PassThru).IsActive | Should -BeFalse
+        ([pscustomobject]@{ Id = $PID } | Enable-WorkflowTrigger -PassThru).IsActive | Should -BeTrue
+        ("$PID" | Get-WorkflowTrigger).Id | Should -Be $PID
+        ($PID | Remove-WorkflowTrigger -Force -PassThru).Id | Should -Be $PID
+    }
+
     It 'asks before deleting unless -Force: where it cannot ask, it deletes nothing' {
         $t = New-SampleTrigger -Name 'Asked about'
         # A runspace with no host to answer: a cmdlet that asks fails there (HostException), one that does not ask goes ahead.
@@ -240,5 +369,43 @@ Describe 'Set-WorkflowTrigger, Enable/Disable-WorkflowTrigger, Remove-WorkflowTr
         Get-WorkflowTrigger -Id $t.Id | Should -Not -BeNullOrEmpty
         Invoke-WithoutHost '-Force' | Should -BeNullOrEmpty
         Get-WorkflowTrigger -Id $t.Id -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Config through every round trip' {
+    BeforeAll {
+        # Each config is stored by SQL, so the module's first contact with it is the read.
+        function Add-RawTrigger([string] $Name, [string] $Json) {
+            Invoke-TestSql $script:db "INSERT INTO workflow_triggers (name, workflow_id, source, event_type, config) VALUES ('$Name', 'wf_lossless', 'webhook-event-source', 'webhook_received', `$j`$$Json`$j`$)"
+            (Get-WorkflowTrigger -WorkflowId wf_lossless -Name $Name)
+        }
+        function Test-SameConfig([int] $Id, [string] $Json) {
+            Get-TestScalar $script:db "SELECT config = `$j`$$Json`$j`$::jsonb FROM workflow_triggers WHERE id = $Id"
+        }
+    }
+
+    It 'keeps <Name> jsonb-equal through Get | Set, Get | New and Export | Import, and shows every key' -ForEach @(
+        @{ Name = 'big integer'; Json = '{"n": 123456789012345678901234567890}' }
+        @{ Name = 'long decimal'; Json = '{"pi": 3.14159265358979323846264338327950288419716939937510}' }
+        @{ Name = 'tiny and huge exponents'; Json = '{"tiny": 1e-30, "tinier": 1e-400, "huge": 1e400}' }
+        @{ Name = 'keys that differ by case'; Json = '{"A": 2, "a": 1}' }
+        @{ Name = 'unicode'; Json = '{"text": "Grüße 😀 \u00e9", "tab": "a\tb"}' }
+        @{ Name = 'deep nesting'; Json = ('{"n": ' * 100) + '1' + ('}' * 100) }
+    ) {
+        $trigger = Add-RawTrigger "Lossless $Name" $Json
+        $keys = [int](Get-TestScalar $script:db "SELECT count(*) FROM jsonb_object_keys(`$j`$$Json`$j`$::jsonb)")
+        $trigger.Config.Keys.Count | Should -Be $keys
+
+        $trigger | Set-WorkflowTrigger -Description 'touched' | Out-Null
+        Test-SameConfig $trigger.Id $Json | Should -Be 'True' -Because 'Get | Set must not change the config'
+
+        $copy = $trigger | New-WorkflowTrigger -Name "Copy of $Name"
+        Test-SameConfig $copy.Id $Json | Should -Be 'True' -Because 'Get | New must copy the config as it is'
+
+        $file = Join-Path $TestDrive 'lossless.json'
+        Export-WorkflowTrigger -Id $trigger.Id -Path $file
+        Remove-WorkflowTrigger -Id $trigger.Id -Force
+        Import-WorkflowTrigger -Path $file | Out-Null
+        Test-SameConfig $trigger.Id $Json | Should -Be 'True' -Because 'Export | Import must keep the config'
     }
 }

@@ -12,6 +12,9 @@ internal static class LockKeys
     /// <summary>Held by a target-node backfill.</summary>
     public const string Backfill = "hashtextextended(coalesce(current_schema(), '') || '.workflow_triggers.backfill', 0)";
 
+    /// <summary>Held, for its transaction, by a load that skips triggers that already exist, so two such loads cannot both create one.</summary>
+    public const string IdempotentLoad = "hashtextextended(coalesce(current_schema(), '') || '.workflow_triggers.load', 0)";
+
     /// <summary>
     /// The session that holds the advisory lock <paramref name="key"/>: its server process, application, client and
     /// since when it is connected. pg_locks splits a bigint key into classid (high half) and objid (low half).

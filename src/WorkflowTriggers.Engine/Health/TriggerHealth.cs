@@ -2,6 +2,7 @@ using Dapper;
 using WorkflowTriggers.Engine.Common;
 using WorkflowTriggers.Engine.Connections;
 using WorkflowTriggers.Engine.Orphans;
+using WorkflowTriggers.Engine.Routing;
 using WorkflowTriggers.Engine.Schema;
 
 namespace WorkflowTriggers.Engine.Health;
@@ -40,6 +41,7 @@ public sealed class TriggerHealth
     public const string ForeignKeyCheck = "WorkflowForeignKey";
     public const string OrphanCheck = "OrphanTriggers";
     public const string UntargetedCheck = "ActiveTriggersWithoutTargetNode";
+    public const string BrokenRoutesCheck = "BrokenRoutes";
     public const string InvalidIndexCheck = "InvalidIndexes";
     public const string DuplicateIndexCheck = "DuplicateIndexes";
     public const string StatisticsCheck = "StatisticsFreshness";
@@ -64,6 +66,17 @@ public sealed class TriggerHealth
         SELECT count(*) AS Total, count(CASE WHEN t.is_active THEN 1 END) AS Active
         FROM workflow_triggers t
         WHERE {OrphanRule.Predicate}
+        """;
+
+    // Targeted triggers whose node is not a node of their workflow: the routing rule, broken by a write that did not
+    // check it (psql, the engine's application, -Force) or by a node removed from the workflow since.
+    private static readonly string BrokenRoutesSql = $"""
+        SELECT count(*) FILTER (WHERE t.is_active) AS Active,
+               count(*) FILTER (WHERE t.is_active IS NOT TRUE) AS Inactive,
+               coalesce((array_agg(t.id ORDER BY t.id) FILTER (WHERE t.is_active))[1:5], ARRAY[]::int[]) AS FirstActive,
+               coalesce((array_agg(t.id ORDER BY t.id) FILTER (WHERE t.is_active IS NOT TRUE))[1:5], ARRAY[]::int[]) AS FirstInactive
+        FROM workflow_triggers t
+        WHERE t.target_node_id IS NOT NULL AND NOT {RoutingRule.NodeInWorkflow("t.workflow_id", "t.target_node_id")}
         """;
 
     private const string ForeignKeySql = """
@@ -97,8 +110,9 @@ public sealed class TriggerHealth
         var orphans = tables.Workflows ? Query<(long Total, long Active)>(OrphansSql, null, cancellationToken) : null;
         var foreignKey = tables.Workflows ? Query<bool?>(ForeignKeySql, new { Name = SchemaSteps.ForeignKeyName }, cancellationToken) : null;
         var statistics = Query<StatisticsRow>(StatisticsSql, null, cancellationToken);
+        var brokenRoutes = RoutingRule.Applies(tables) ? Query<BrokenRoutesRow>(BrokenRoutesSql, null, cancellationToken) : null;
         var indexes = new IndexHealth(_connection).GetAsync(IndexHealth.DefaultLowUsageThreshold, cancellationToken);
-        await Task.WhenAll(new Task[] { schema, counts, statistics, indexes }.Concat(new Task?[] { orphans, foreignKey }.OfType<Task>())).ConfigureAwait(false);
+        await Task.WhenAll(new Task[] { schema, counts, statistics, indexes }.Concat(new Task?[] { orphans, foreignKey, brokenRoutes }.OfType<Task>())).ConfigureAwait(false);
 
         var table = counts.Result;
         var checks = new List<TriggerHealthCheck>
@@ -107,6 +121,7 @@ public sealed class TriggerHealth
             CheckForeignKey(tables.Workflows, foreignKey?.Result),
             CheckOrphans(orphans?.Result),
             CheckUntargeted(table.UntargetedActive, table.ActiveRecords),
+            CheckBrokenRoutes(brokenRoutes?.Result),
             CheckInvalidIndexes(indexes.Result),
             CheckDuplicateIndexes(indexes.Result),
             CheckStatistics(statistics.Result, table.TotalRecords, DateTime.UtcNow),
@@ -152,6 +167,14 @@ public sealed class TriggerHealth
         ? new(UntargetedCheck, HealthStatus.Pass, "Every active trigger has a target node.")
         : new(UntargetedCheck, HealthStatus.Warn, $"{untargeted:N0} of {active:N0} active trigger(s) have no target node and rely on input-node auto-detection.");
 
+    private static TriggerHealthCheck CheckBrokenRoutes(BrokenRoutesRow? broken) => broken switch
+    {
+        null => new(BrokenRoutesCheck, HealthStatus.Pass, "No workflow_nodes table: which nodes a workflow has cannot be checked."),
+        { Active: > 0 } b => new(BrokenRoutesCheck, HealthStatus.Fail, $"{b.Active:N0} active trigger(s) route to a node that is not a node of their workflow (ids {string.Join(", ", b.FirstActive)}{(b.Active > b.FirstActive.Length ? ", ..." : string.Empty)}): their events reach no node."),
+        { Inactive: > 0 } b => new(BrokenRoutesCheck, HealthStatus.Warn, $"{b.Inactive:N0} inactive trigger(s) route to a node that is not a node of their workflow (ids {string.Join(", ", b.FirstInactive)}{(b.Inactive > b.FirstInactive.Length ? ", ..." : string.Empty)}): enabling them would route nowhere."),
+        _ => new(BrokenRoutesCheck, HealthStatus.Pass, "Every targeted trigger's node is a node of its workflow."),
+    };
+
     private static TriggerHealthCheck CheckInvalidIndexes(IReadOnlyList<TriggerIndexHealth> indexes)
     {
         var invalid = indexes.Where(i => !i.IsValid).ToList();
@@ -196,6 +219,14 @@ public sealed class TriggerHealth
         public long UntargetedActive { get; init; }
         public DateTime? OldestRecord { get; init; }
         public DateTime? LastUpdate { get; init; }
+    }
+
+    private sealed class BrokenRoutesRow
+    {
+        public long Active { get; init; }
+        public long Inactive { get; init; }
+        public int[] FirstActive { get; init; } = Array.Empty<int>();
+        public int[] FirstInactive { get; init; } = Array.Empty<int>();
     }
 
     internal sealed class StatisticsRow

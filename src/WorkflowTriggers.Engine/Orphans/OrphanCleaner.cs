@@ -27,8 +27,8 @@ public sealed class OrphanCleaner
     public async Task<BatchResult> CleanUpAsync(IReadOnlyList<int> ids, bool delete, CancellationToken cancellationToken)
     {
         var write = delete
-            ? $"DELETE FROM workflow_triggers t WHERE t.id = ANY(@Ids) AND {OrphanRule.Predicate} RETURNING t.*"
-            : $"UPDATE workflow_triggers t SET is_active = false, updated_at = CURRENT_TIMESTAMP WHERE t.id = ANY(@Ids) AND {OrphanRule.Predicate} RETURNING t.*";
+            ? $"DELETE FROM workflow_triggers t WHERE t.id = ANY(@Ids) AND {OrphanRule.Predicate} {TriggerColumns.Returning}"
+            : $"UPDATE workflow_triggers t SET is_active = false, updated_at = CURRENT_TIMESTAMP WHERE t.id = ANY(@Ids) AND {OrphanRule.Predicate} {TriggerColumns.Returning}";
         var result = new BatchResult();
         if (ids.Count == 0)
         {
@@ -42,8 +42,8 @@ public sealed class OrphanCleaner
             {
                 var rows = await connection.QueryAsync<TriggerRecord>(new CommandDefinition(
                     $"WITH written AS ({write})\n{TriggerColumns.SelectWritten(tables)}", new { Ids = ids.ToArray() }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-                await TriggerLookups.CollectExplainingRefusalsAsync(connection, transaction, result, rows, ids, (index, key) => new RejectedTrigger(
-                    index, TriggerRejection.NotAnOrphan, key.Id, key, key.WorkflowId), cancellationToken).ConfigureAwait(false);
+                await TriggerLookups.CollectExplainingRefusalsAsync(connection, transaction, tables, result, rows, ids.Select(id => new VersionedId(id)).ToArray(), (index, row) => new RejectedTrigger(
+                    index, TriggerRejection.NotAnOrphan, row.Id, row.Key, row.WorkflowId), cancellationToken).ConfigureAwait(false);
                 return result;
             },
             cancellationToken).ConfigureAwait(false);

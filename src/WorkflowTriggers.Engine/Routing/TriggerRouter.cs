@@ -17,23 +17,20 @@ public sealed class TriggerRouter
     /// Sets (or, with a null node, clears) target_node_id. Unless <paramref name="force"/>, and where the engine's
     /// workflow_nodes table exists, a node that is not in the trigger's workflow is refused for that trigger.
     /// </summary>
-    public async Task<BatchResult> SetTargetNodeAsync(IReadOnlyList<(int Id, string? NodeId)> requests, bool force, CancellationToken cancellationToken)
+    public async Task<BatchResult> SetTargetNodeAsync(IReadOnlyList<(VersionedId Trigger, string? NodeId)> requests, bool force, CancellationToken cancellationToken)
     {
-        const string write = """
+        const string write = $$"""
             WITH requested AS (
-                SELECT * FROM unnest(@Ids, @NodeIds) AS r(id, node_id)
+                SELECT * FROM unnest(@Ids, @Versions, @NodeIds) AS r(id, version, node_id)
             ), written AS (
-                UPDATE workflow_triggers t SET target_node_id = r.node_id, updated_at = CURRENT_TIMESTAMP
-                FROM requested r
-                WHERE t.id = r.id {0}
-                RETURNING t.*
+                UPDATE workflow_triggers t SET target_node_id = c.node_id, updated_at = CURRENT_TIMESTAMP
+                FROM requested c
+                WHERE t.id = c.id AND {{TriggerColumns.VersionMatches}} {0}
+                {{TriggerColumns.Returning}}
             )
 
             """;
-        const string nodeInWorkflow = """
-            AND (r.node_id IS NULL OR EXISTS (
-                    SELECT 1 FROM workflow_nodes n WHERE n.workflow_id = t.workflow_id AND n.node_id = r.node_id))
-            """;
+        var nodeInWorkflow = $"AND (c.node_id IS NULL OR {RoutingRule.NodeInWorkflow("t.workflow_id", "c.node_id")})";
 
         var result = new BatchResult();
         if (requests.Count == 0)
@@ -42,13 +39,14 @@ public sealed class TriggerRouter
         }
 
         var tables = _tables ??= await _connection.ProbeTablesAsync(cancellationToken).ConfigureAwait(false);
-        var checkNodes = !force && tables.WorkflowNodes;
+        var checkNodes = !force && RoutingRule.Applies(tables);
         return await _connection.InTransactionAsync(
             async (connection, transaction) =>
             {
                 var parameters = new
                 {
-                    Ids = requests.Select(r => r.Id).ToArray(),
+                    Ids = requests.Select(r => r.Trigger.Id).ToArray(),
+                    Versions = requests.Select(r => r.Trigger.Version).ToArray(),
                     NodeIds = requests.Select(r => r.NodeId).ToArray(),
                 };
                 var rows = await connection.QueryAsync<TriggerRecord>(new CommandDefinition(
@@ -56,9 +54,9 @@ public sealed class TriggerRouter
                     parameters,
                     transaction,
                     cancellationToken: cancellationToken)).ConfigureAwait(false);
-                // Only the triggers the update skipped need naming: absent, or their workflow lacks the node.
-                await TriggerLookups.CollectExplainingRefusalsAsync(connection, transaction, result, rows, requests.Select(r => r.Id).ToArray(), (index, key) => new RejectedTrigger(
-                    index, TriggerRejection.NodeNotInWorkflow, key.Id, key, key.WorkflowId, requests[index].NodeId), cancellationToken).ConfigureAwait(false);
+                // Only the triggers the update skipped need naming: absent, changed since read, or their workflow lacks the node.
+                await TriggerLookups.CollectExplainingRefusalsAsync(connection, transaction, tables, result, rows, requests.Select(r => r.Trigger).ToArray(), (index, row) => new RejectedTrigger(
+                    index, TriggerRejection.NodeNotInWorkflow, row.Id, row.Key, row.WorkflowId, requests[index].NodeId), cancellationToken).ConfigureAwait(false);
                 return result;
             },
             cancellationToken).ConfigureAwait(false);

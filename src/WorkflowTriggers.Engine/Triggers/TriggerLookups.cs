@@ -7,11 +7,12 @@ namespace WorkflowTriggers.Engine.Triggers;
 /// <summary>Look-ups the writers share: naming triggers, finding workflows the engine does not hold, explaining skipped rows.</summary>
 internal static class TriggerLookups
 {
-    /// <summary>Id, name and workflow of the given triggers that exist.</summary>
-    public static async Task<Dictionary<int, TriggerKey>> DescribeAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, IReadOnlyCollection<int> ids, CancellationToken cancellationToken)
+    /// <summary>The given triggers that exist, as they are now.</summary>
+    public static async Task<Dictionary<int, TriggerRecord>> CurrentAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, EngineTables tables, IReadOnlyCollection<int> ids, CancellationToken cancellationToken)
     {
-        const string sql = "SELECT id AS Id, name AS Name, workflow_id AS WorkflowId FROM workflow_triggers WHERE id = ANY(@Ids)";
-        var rows = await connection.QueryAsync<TriggerKey>(new CommandDefinition(sql, new { Ids = ids.ToArray() }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        var sql = TriggerColumns.SelectFrom("workflow_triggers", tables) + "\nWHERE t.id = ANY(@Ids)";
+        var rows = await connection.QueryAsync<TriggerRecord>(new CommandDefinition(sql, new { Ids = ids.ToArray() }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
         return rows.ToDictionary(r => r.Id);
     }
 
@@ -57,19 +58,29 @@ internal static class TriggerLookups
 
     /// <summary>
     /// Collects a conditional write's rows in input order. A requested trigger that exists but was not written is
-    /// refused with <paramref name="refusal"/> (the statement's condition said no) rather than as not found; only
-    /// those are looked up.
+    /// refused as changed since read when its version moved on, else with <paramref name="refusal"/> (the statement's
+    /// other condition said no), rather than as not found; only those are looked up.
     /// </summary>
     public static async Task CollectExplainingRefusalsAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, BatchResult result, IEnumerable<TriggerRecord> rows, IReadOnlyList<int> requestedIds,
-        Func<int, TriggerKey, RejectedTrigger> refusal, CancellationToken cancellationToken)
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, EngineTables tables, BatchResult result, IEnumerable<TriggerRecord> rows,
+        IReadOnlyList<VersionedId> requested, Func<int, TriggerRecord, RejectedTrigger>? refusal, CancellationToken cancellationToken)
     {
         var written = rows.ToList();
         var writtenIds = written.Select(r => r.Id).ToHashSet();
-        var skipped = requestedIds.Where(id => !writtenIds.Contains(id)).Distinct().ToArray();
-        var keys = skipped.Length == 0
-            ? new Dictionary<int, TriggerKey>()
-            : await DescribeAsync(connection, transaction, skipped, cancellationToken).ConfigureAwait(false);
-        result.CollectInInputOrder(written, requestedIds.Select((id, index) => (index, id)), (index, id) => keys.TryGetValue(id, out var key) ? refusal(index, key) : BatchResult.NotFound(index, id));
+        var skipped = requested.Select(r => r.Id).Where(id => !writtenIds.Contains(id)).Distinct().ToArray();
+        var current = skipped.Length == 0
+            ? new Dictionary<int, TriggerRecord>()
+            : await CurrentAsync(connection, transaction, tables, skipped, cancellationToken).ConfigureAwait(false);
+        result.CollectInInputOrder(written, requested.Select((r, index) => (index, r.Id)), (index, id) =>
+        {
+            if (!current.TryGetValue(id, out var row))
+            {
+                return BatchResult.NotFound(index, id);
+            }
+
+            return requested[index].Version is { } version && version != row.RowVersion || refusal is null
+                ? new RejectedTrigger(index, TriggerRejection.ChangedSinceRead, id, row.Key, row.WorkflowId, ChangedAt: row.UpdatedAt)
+                : refusal(index, row);
+        });
     }
 }

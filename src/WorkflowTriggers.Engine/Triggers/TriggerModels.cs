@@ -16,8 +16,14 @@ public sealed class TriggerRecord
     public DateTime CreatedAt { get; init; }
     public DateTime UpdatedAt { get; init; }
 
+    /// <summary>The row's version when it was read (<see cref="TriggerColumns.RowVersion"/>).</summary>
+    public long RowVersion { get; init; }
+
     public TriggerKey Key => new(Id, Name, WorkflowId);
 }
+
+/// <summary>A trigger to act on, and the version the caller read it at: null to act whatever the row holds now.</summary>
+public readonly record struct VersionedId(int Id, long? Version = null);
 
 /// <summary>A trigger to create. ConfigJson null means the column default, an empty object.</summary>
 public sealed record NewTrigger(
@@ -33,13 +39,15 @@ public sealed record NewTrigger(
 /// <summary>A change to one trigger: a null field is left as it is (Description uses <see cref="SetDescription"/>).</summary>
 public sealed record TriggerChange(
     int Id,
+    long? Version = null,
     string? Name = null,
     string? WorkflowId = null,
     string? Source = null,
     string? EventType = null,
     string? ConfigJson = null,
     bool SetDescription = false,
-    string? Description = null)
+    string? Description = null,
+    bool ClearTargetNode = false)
 {
     /// <summary>The fields this change sets, in the order a trigger lists them.</summary>
     public IReadOnlyList<TriggerField> Fields
@@ -53,6 +61,7 @@ public sealed record TriggerChange(
             if (Source is not null) fields.Add(TriggerField.Source);
             if (EventType is not null) fields.Add(TriggerField.EventType);
             if (ConfigJson is not null) fields.Add(TriggerField.Config);
+            if (ClearTargetNode) fields.Add(TriggerField.TargetNodeId);
             return fields;
         }
     }

@@ -43,6 +43,11 @@ public static partial class TriggerRules
 
     public static RuleViolation? CheckName(string? name)
     {
+        if (CheckText("Name", name, "InvalidTriggerName") is { } invalidText)
+        {
+            return invalidText;
+        }
+
         var length = Characters(name?.Trim());
         return length is < MinNameLength or > MaxLength
             ? new RuleViolation("Name", name, "InvalidTriggerName", $"Name must be {MinNameLength} to {MaxLength} characters after trimming spaces; '{name}' has {length}.")
@@ -51,6 +56,11 @@ public static partial class TriggerRules
 
     public static RuleViolation? CheckWorkflowId(string? workflowId)
     {
+        if (CheckText("WorkflowId", workflowId, "InvalidWorkflowId") is { } invalidText)
+        {
+            return invalidText;
+        }
+
         if (string.IsNullOrWhiteSpace(workflowId))
         {
             return new RuleViolation("WorkflowId", workflowId, "InvalidWorkflowId", "WorkflowId must not be empty or blank.");
@@ -73,6 +83,9 @@ public static partial class TriggerRules
             ? null
             : CheckPattern("TargetNodeId", nodeId, TargetNodeRegex(), TargetNodePattern, "InvalidTargetNodeId", "letters, digits, underscores and hyphens");
 
+    /// <summary>A description is free text; it only has to be text the database can store.</summary>
+    public static RuleViolation? CheckDescription(string? description) => CheckText("Description", description, "InvalidDescription");
+
     /// <summary>Config must be a JSON object; null means the column default ({}).</summary>
     public static RuleViolation? CheckConfig(string? configJson)
     {
@@ -81,16 +94,66 @@ public static partial class TriggerRules
             return null;
         }
 
+        if (CheckText("Config", configJson, "InvalidConfig") is { } invalidText)
+        {
+            return invalidText;
+        }
+
         try
         {
-            using var document = JsonDocument.Parse(configJson);
-            return document.RootElement.ValueKind == JsonValueKind.Object
-                ? null
-                : new RuleViolation("Config", configJson, "InvalidConfig", $"Config must be a JSON object ({{...}}); the value given is a JSON {document.RootElement.ValueKind.ToString().ToLowerInvariant()}.");
+            using var document = JsonDocument.Parse(configJson, new JsonDocumentOptions { MaxDepth = MaxConfigDepth });
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                return new RuleViolation("Config", configJson, "InvalidConfig", $"Config must be a JSON object ({{...}}); the value given is a JSON {document.RootElement.ValueKind.ToString().ToLowerInvariant()}.");
+            }
+
+            return HasInvalidText(document.RootElement)
+                ? new RuleViolation("Config", configJson, "InvalidConfig", "Config holds a \\u escape of a lone surrogate, which is not valid Unicode text; PostgreSQL's jsonb refuses it.")
+                : null;
         }
         catch (JsonException ex)
         {
             return new RuleViolation("Config", configJson, "InvalidConfig", $"Config must be a JSON object; the text given is not valid JSON ({ex.Message}).");
+        }
+    }
+
+    /// <summary>How deeply config may nest: deeper than any real config, well inside what the server accepts.</summary>
+    public const int MaxConfigDepth = 512;
+
+    /// <summary>
+    /// Text must be valid Unicode to be sent: a lone UTF-16 surrogate (half of a pair) cannot be encoded as UTF-8,
+    /// and would fail the whole batch at the driver instead of this one item here.
+    /// </summary>
+    private static RuleViolation? CheckText(string field, string? value, string errorId)
+    {
+        if (value is null || IsValidText(value))
+        {
+            return null;
+        }
+
+        var at = value.Select((c, i) => (c, i)).First(p => char.IsSurrogate(p.c) && !IsPaired(value, p.i));
+        return new RuleViolation(field, value, errorId, $"{field} is not valid Unicode text: it has half of a surrogate pair (U+{(int)at.c:X4}) at position {at.i + 1}.");
+    }
+
+    private static bool IsPaired(string value, int i) =>
+        char.IsHighSurrogate(value[i]) ? i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]) : i > 0 && char.IsHighSurrogate(value[i - 1]);
+
+    private static bool HasInvalidText(JsonElement element)
+    {
+        try
+        {
+            return element.ValueKind switch
+            {
+                JsonValueKind.Object => element.EnumerateObject().Any(p => !IsValidText(p.Name) || HasInvalidText(p.Value)),
+                JsonValueKind.Array => element.EnumerateArray().Any(HasInvalidText),
+                JsonValueKind.String => !IsValidText(element.GetString()),
+                _ => false,
+            };
+        }
+        catch (InvalidOperationException)
+        {
+            // System.Text.Json refuses to unescape a lone surrogate.
+            return true;
         }
     }
 
@@ -103,6 +166,7 @@ public static partial class TriggerRules
             CheckSource(trigger.Source),
             CheckEventType(trigger.EventType),
             CheckTargetNodeId(trigger.TargetNodeId),
+            CheckDescription(trigger.Description),
             CheckConfig(trigger.ConfigJson),
         }.OfType<RuleViolation>().ToArray();
 
@@ -115,10 +179,16 @@ public static partial class TriggerRules
             change.Source is null ? null : CheckSource(change.Source),
             change.EventType is null ? null : CheckEventType(change.EventType),
             change.ConfigJson is null ? null : CheckConfig(change.ConfigJson),
+            change.SetDescription ? CheckDescription(change.Description) : null,
         }.OfType<RuleViolation>().ToArray();
 
     private static RuleViolation? CheckPattern(string field, string? value, Regex regex, string pattern, string errorId, string words)
     {
+        if (CheckText(field, value, errorId) is { } invalidText)
+        {
+            return invalidText;
+        }
+
         if (string.IsNullOrEmpty(value))
         {
             return new RuleViolation(field, value, errorId, $"{field} must not be empty; it must match {pattern} ({words}).");
@@ -132,6 +202,29 @@ public static partial class TriggerRules
         return regex.IsMatch(value)
             ? null
             : new RuleViolation(field, value, errorId, $"{field} '{value}' does not match {pattern} ({words}).");
+    }
+
+    /// <summary>False for text that is not valid UTF-16 (a lone surrogate), which cannot be stored or sent as UTF-8.</summary>
+    public static bool IsValidText(string? value)
+    {
+        if (value is null)
+        {
+            return true;
+        }
+
+        for (var i = 0; i < value.Length; i++)
+        {
+            if (char.IsHighSurrogate(value[i]) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(value[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     // varchar(n) counts characters (code points), not UTF-16 units.

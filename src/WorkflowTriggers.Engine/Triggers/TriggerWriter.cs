@@ -3,6 +3,7 @@ using Npgsql;
 using NpgsqlTypes;
 using WorkflowTriggers.Engine.Common;
 using WorkflowTriggers.Engine.Connections;
+using WorkflowTriggers.Engine.Routing;
 
 namespace WorkflowTriggers.Engine.Triggers;
 
@@ -22,14 +23,18 @@ public sealed class TriggerWriter
         _tables ??= await _connection.ProbeTablesAsync(cancellationToken).ConfigureAwait(false);
 
     /// <summary>
-    /// Creates the triggers with one binary COPY per batch, in one transaction. Items whose workflow does not exist
+    /// Creates the triggers with one binary COPY per batch, in one transaction. Items whose workflow does not exist,
+    /// or whose target node is not a node of their workflow (<see cref="RoutingRule"/>, unless <paramref name="force"/>),
     /// are refused, the rest written; the written rows come back in input order with their ids.
     /// </summary>
     /// <remarks>
     /// COPY cannot return rows, so ids are drawn from the table's sequence first and the rows read back by id.
     /// Measured against INSERT ... SELECT FROM unnest(...) RETURNING: COPY keeps the module near psql's \copy.
+    /// With <paramref name="skipExisting"/>, a trigger whose workflow and name a row (or an earlier item) already has
+    /// is left out, under a transaction lock that makes two such loads at once take turns, so neither creates what
+    /// the other just did.
     /// </remarks>
-    public async Task<BatchResult> InsertAsync(IReadOnlyList<NewTrigger> triggers, CancellationToken cancellationToken)
+    public async Task<BatchResult> InsertAsync(IReadOnlyList<NewTrigger> triggers, bool force, bool skipExisting, CancellationToken cancellationToken)
     {
         const string reserveIds = "SELECT nextval(pg_get_serial_sequence('workflow_triggers', 'id'))::int FROM generate_series(1, @Count)";
         var copy = $"COPY workflow_triggers (id, {TriggerColumns.WritableList}) FROM STDIN (FORMAT BINARY)";
@@ -44,9 +49,28 @@ public sealed class TriggerWriter
         return await _connection.InTransactionAsync(
             async (connection, transaction) =>
             {
-                var accepted = (await TriggerLookups.AcceptKnownWorkflowsAsync(connection, transaction, tables, triggers, t => t.WorkflowId, result, cancellationToken).ConfigureAwait(false))
-                    .Select(a => a.Item)
-                    .ToList();
+                var known = await TriggerLookups.AcceptKnownWorkflowsAsync(connection, transaction, tables, triggers, t => t.WorkflowId, result, cancellationToken).ConfigureAwait(false);
+                if (skipExisting)
+                {
+                    known = await LeaveOutExistingAsync(connection, transaction, known, result, cancellationToken).ConfigureAwait(false);
+                }
+
+                var broken = force
+                    ? new HashSet<(string, string)>()
+                    : await RoutingRule.BrokenAsync(connection, transaction, tables, known.Where(k => k.Item.TargetNodeId is not null).Select(k => (k.Item.WorkflowId, k.Item.TargetNodeId!)), cancellationToken).ConfigureAwait(false);
+                var accepted = new List<NewTrigger>(known.Count);
+                foreach (var (index, trigger) in known)
+                {
+                    if (trigger.TargetNodeId is { } node && broken.Contains((trigger.WorkflowId, node)))
+                    {
+                        result.Rejected.Add(new RejectedTrigger(index, TriggerRejection.NodeNotInWorkflow, WorkflowId: trigger.WorkflowId, NodeId: node));
+                    }
+                    else
+                    {
+                        accepted.Add(trigger);
+                    }
+                }
+
                 if (accepted.Count == 0)
                 {
                     return result;
@@ -82,13 +106,59 @@ public sealed class TriggerWriter
             cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Applies the changes in one statement; each change sets only the fields it gives.</summary>
-    public async Task<BatchResult> UpdateAsync(IReadOnlyList<TriggerChange> changes, CancellationToken cancellationToken)
+    private static async Task<List<(int Index, NewTrigger Item)>> LeaveOutExistingAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, List<(int Index, NewTrigger Item)> items, BatchResult result, CancellationToken cancellationToken)
     {
-        const string sql = """
+        const string existing = """
+            SELECT t.id AS Id, t.name AS Name, t.workflow_id AS WorkflowId
+            FROM workflow_triggers t JOIN unnest(@WorkflowIds::text[], @Names::text[]) AS k(workflow_id, name)
+                ON t.workflow_id = k.workflow_id AND t.name = k.name
+            """;
+        await connection.ExecuteAsync(new CommandDefinition($"SELECT pg_advisory_xact_lock({LockKeys.IdempotentLoad})", transaction: transaction, commandTimeout: 0, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        var keys = items.Select(i => (i.Item.WorkflowId, Name: TriggerRules.NormalizeName(i.Item.Name))).ToArray();
+        var found = (await connection.QueryAsync<TriggerKey>(new CommandDefinition(
+                existing, new { WorkflowIds = keys.Select(k => k.WorkflowId).ToArray(), Names = keys.Select(k => k.Name).ToArray() }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false))
+            .GroupBy(k => (k.WorkflowId, k.Name))
+            .ToDictionary(g => g.Key, g => g.OrderBy(k => k.Id).First());
+        var kept = new List<(int Index, NewTrigger Item)>(items.Count);
+        var seen = new HashSet<(string, string)>();
+        for (var i = 0; i < items.Count; i++)
+        {
+            if (found.TryGetValue(keys[i], out var there))
+            {
+                result.Skipped.Add((items[i].Index, there));
+            }
+            else if (!seen.Add(keys[i]))
+            {
+                // The same trigger twice in one batch: the first one is created, the second is it.
+                result.Skipped.Add((items[i].Index, new TriggerKey(0, keys[i].Name, keys[i].WorkflowId)));
+            }
+            else
+            {
+                kept.Add(items[i]);
+            }
+        }
+
+        return kept;
+    }
+
+    /// <summary>
+    /// Applies the changes in one statement; each change sets only the fields it gives, and only to a row still at the
+    /// version it names (a change without one applies to the row as it is). A row that moved on is refused as
+    /// changed since read, never overwritten. A change that moves a trigger to another workflow keeps its target node
+    /// only if the node is in the new workflow (<see cref="RoutingRule"/>): else it is refused, unless it clears the
+    /// node or <paramref name="force"/>.
+    /// </summary>
+    public async Task<BatchResult> UpdateAsync(IReadOnlyList<TriggerChange> changes, bool force, CancellationToken cancellationToken)
+    {
+        var tables = await TablesAsync(cancellationToken).ConfigureAwait(false);
+        var keepsRoute = force || !RoutingRule.Applies(tables)
+            ? string.Empty
+            : $"AND (c.workflow_id IS NULL OR c.clear_target_node OR t.target_node_id IS NULL OR {RoutingRule.NodeInWorkflow("c.workflow_id", "t.target_node_id")})";
+        var sql = $"""
             WITH changes AS (
-                SELECT * FROM unnest(@Ids, @Names, @WorkflowIds, @Sources, @EventTypes, @Configs, @SetDescriptions, @Descriptions)
-                    AS c(id, name, workflow_id, source, event_type, config, set_description, description)
+                SELECT * FROM unnest(@Ids, @Versions, @Names, @WorkflowIds, @Sources, @EventTypes, @Configs, @SetDescriptions, @Descriptions, @ClearTargetNodes)
+                    AS c(id, version, name, workflow_id, source, event_type, config, set_description, description, clear_target_node)
             ), written AS (
                 UPDATE workflow_triggers t SET
                     name = coalesce(c.name, t.name),
@@ -97,10 +167,11 @@ public sealed class TriggerWriter
                     event_type = coalesce(c.event_type, t.event_type),
                     config = coalesce(c.config::jsonb, t.config),
                     description = CASE WHEN c.set_description THEN c.description ELSE t.description END,
+                    target_node_id = CASE WHEN c.clear_target_node THEN NULL ELSE t.target_node_id END,
                     updated_at = CURRENT_TIMESTAMP
                 FROM changes c
-                WHERE t.id = c.id
-                RETURNING t.*
+                WHERE t.id = c.id AND {TriggerColumns.VersionMatches} {keepsRoute}
+                {TriggerColumns.Returning}
             )
             """;
 
@@ -110,7 +181,6 @@ public sealed class TriggerWriter
             return result;
         }
 
-        var tables = await TablesAsync(cancellationToken).ConfigureAwait(false);
         return await _connection.InTransactionAsync(
             async (connection, transaction) =>
             {
@@ -119,6 +189,7 @@ public sealed class TriggerWriter
                 var parameters = new
                 {
                     Ids = accepted.Select(a => a.Item.Id).ToArray(),
+                    Versions = accepted.Select(a => a.Item.Version).ToArray(),
                     Names = accepted.Select(a => a.Item.Name is null ? null : TriggerRules.NormalizeName(a.Item.Name)).ToArray(),
                     WorkflowIds = accepted.Select(a => a.Item.WorkflowId).ToArray(),
                     Sources = accepted.Select(a => a.Item.Source).ToArray(),
@@ -126,41 +197,63 @@ public sealed class TriggerWriter
                     Configs = accepted.Select(a => a.Item.ConfigJson).ToArray(),
                     SetDescriptions = accepted.Select(a => a.Item.SetDescription).ToArray(),
                     Descriptions = accepted.Select(a => a.Item.Description).ToArray(),
+                    ClearTargetNodes = accepted.Select(a => a.Item.ClearTargetNode).ToArray(),
                 };
                 var rows = await connection.QueryAsync<TriggerRecord>(new CommandDefinition(
                     sql + "\n" + TriggerColumns.SelectWritten(tables), parameters, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-                result.CollectInInputOrder(rows, accepted.Select(a => (a.Index, a.Item.Id)));
+                var requested = new BatchResult();
+                // A row skipped at its version was not moved: its node is not in the workflow it was to move to.
+                await TriggerLookups.CollectExplainingRefusalsAsync(
+                    connection, transaction, tables, requested, rows, accepted.Select(a => new VersionedId(a.Item.Id, a.Item.Version)).ToArray(),
+                    (index, row) => new RejectedTrigger(index, TriggerRejection.NodeNotInWorkflow, row.Id, row.Key, accepted[index].Item.WorkflowId, row.TargetNodeId), cancellationToken).ConfigureAwait(false);
+                result.Written.AddRange(requested.Written);
+                // Positions in the accepted list back to positions in the batch.
+                result.Rejected.AddRange(requested.Rejected.Select(r => r with { Index = accepted[r.Index].Index }));
                 return result;
             },
             cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Activates or deactivates the triggers in one statement.</summary>
-    public Task<BatchResult> SetActiveAsync(IReadOnlyList<int> ids, bool active, CancellationToken cancellationToken) =>
+    /// <summary>Activates or deactivates the triggers in one statement (each only at the version it names, if any).</summary>
+    public Task<BatchResult> SetActiveAsync(IReadOnlyList<VersionedId> triggers, bool active, CancellationToken cancellationToken) =>
         WriteByIdAsync(
-            "UPDATE workflow_triggers t SET is_active = @Active, updated_at = CURRENT_TIMESTAMP WHERE t.id = ANY(@Ids) RETURNING t.*",
-            ids,
-            new { Ids = ids.ToArray(), Active = active },
+            "UPDATE workflow_triggers t SET is_active = @Active, updated_at = CURRENT_TIMESTAMP FROM requested c",
+            triggers,
+            active,
             cancellationToken);
 
-    /// <summary>Deletes the triggers in one statement and returns the rows as they were.</summary>
-    public Task<BatchResult> DeleteAsync(IReadOnlyList<int> ids, CancellationToken cancellationToken) =>
-        WriteByIdAsync("DELETE FROM workflow_triggers t WHERE t.id = ANY(@Ids) RETURNING t.*", ids, new { Ids = ids.ToArray() }, cancellationToken);
+    /// <summary>Deletes the triggers in one statement (each only at the version it names, if any) and returns the rows as they were.</summary>
+    public Task<BatchResult> DeleteAsync(IReadOnlyList<VersionedId> triggers, CancellationToken cancellationToken) =>
+        WriteByIdAsync("DELETE FROM workflow_triggers t USING requested c", triggers, null, cancellationToken);
 
-    private async Task<BatchResult> WriteByIdAsync(string write, IReadOnlyList<int> ids, object parameters, CancellationToken cancellationToken)
+    private async Task<BatchResult> WriteByIdAsync(string write, IReadOnlyList<VersionedId> triggers, bool? active, CancellationToken cancellationToken)
     {
         var result = new BatchResult();
-        if (ids.Count == 0)
+        if (triggers.Count == 0)
         {
             return result;
         }
 
         var tables = await TablesAsync(cancellationToken).ConfigureAwait(false);
-        var rows = await _connection.RunAsync(
-            c => c.QueryAsync<TriggerRecord>(new CommandDefinition($"WITH written AS ({write})\n{TriggerColumns.SelectWritten(tables)}", parameters, cancellationToken: cancellationToken)),
+        var sql = $"""
+            WITH requested AS (
+                SELECT * FROM unnest(@Ids, @Versions) AS r(id, version)
+            ), written AS (
+                {write}
+                WHERE t.id = c.id AND {TriggerColumns.VersionMatches}
+                {TriggerColumns.Returning}
+            )
+            {TriggerColumns.SelectWritten(tables)}
+            """;
+        var parameters = new { Ids = triggers.Select(t => t.Id).ToArray(), Versions = triggers.Select(t => t.Version).ToArray(), Active = active };
+        return await _connection.InTransactionAsync(
+            async (connection, transaction) =>
+            {
+                var rows = await connection.QueryAsync<TriggerRecord>(new CommandDefinition(sql, parameters, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                await TriggerLookups.CollectExplainingRefusalsAsync(connection, transaction, tables, result, rows, triggers, null, cancellationToken).ConfigureAwait(false);
+                return result;
+            },
             cancellationToken).ConfigureAwait(false);
-        result.CollectInInputOrder(rows, ids.Select((id, index) => (index, id)));
-        return result;
     }
 
     private static Task WriteNullableAsync(NpgsqlBinaryImporter writer, string? value, NpgsqlDbType type, CancellationToken cancellationToken) =>

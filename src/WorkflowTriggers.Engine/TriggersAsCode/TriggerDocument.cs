@@ -34,8 +34,19 @@ public static class TriggerDocument
 {
     public const int FormatVersion = 1;
 
+    // Config may nest as deep as the rules allow; the file adds three levels around it (document, array, entry).
+    private static readonly JsonDocumentOptions ConfigOptions = new() { MaxDepth = TriggerRules.MaxConfigDepth + 1 };
+
+    private static readonly JsonDocumentOptions FileOptions = new()
+    {
+        CommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+        MaxDepth = TriggerRules.MaxConfigDepth + 4,
+    };
+
     private static readonly JsonWriterOptions WriterOptions = new()
     {
+        MaxDepth = TriggerRules.MaxConfigDepth + 4,
         Indented = true,
         // Names and paths stay readable in a diff: no \u escapes for non-ASCII letters, '+' or '<'.
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
@@ -61,7 +72,7 @@ public static class TriggerDocument
                 writer.WriteString("targetNodeId", trigger.TargetNodeId);
                 writer.WriteBoolean("isActive", trigger.IsActive);
                 writer.WritePropertyName("config");
-                if (Canonical(JsonNode.Parse(trigger.ConfigJson ?? "{}")) is { } config)
+                if (Canonical(JsonNode.Parse(trigger.ConfigJson ?? "{}", documentOptions: ConfigOptions)) is { } config)
                 {
                     config.WriteTo(writer);
                 }
@@ -90,7 +101,7 @@ public static class TriggerDocument
         JsonNode? root;
         try
         {
-            root = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            root = JsonNode.Parse(json, documentOptions: FileOptions);
         }
         catch (JsonException ex)
         {
@@ -115,7 +126,7 @@ public static class TriggerDocument
 
     /// <summary>The config as canonical compact JSON: object keys sorted (ordinal) at every depth.</summary>
     public static string CanonicalConfig(string? configJson) =>
-        Canonical(JsonNode.Parse(string.IsNullOrWhiteSpace(configJson) ? "{}" : configJson))?.ToJsonString() ?? "null";
+        Canonical(JsonNode.Parse(string.IsNullOrWhiteSpace(configJson) ? "{}" : configJson, documentOptions: ConfigOptions))?.ToJsonString() ?? "null";
 
     private static TriggerDocumentEntry ReadEntry(int index, JsonNode? node)
     {

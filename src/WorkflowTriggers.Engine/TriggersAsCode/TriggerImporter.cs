@@ -2,6 +2,7 @@ using Dapper;
 using Npgsql;
 using WorkflowTriggers.Engine.Common;
 using WorkflowTriggers.Engine.Connections;
+using WorkflowTriggers.Engine.Routing;
 using WorkflowTriggers.Engine.Triggers;
 
 namespace WorkflowTriggers.Engine.TriggersAsCode;
@@ -58,8 +59,11 @@ public sealed class TriggerImporter
 
     public TriggerImporter(TriggerConnection connection) => _connection = connection;
 
-    /// <summary>Compares the entries with the database and decides, per entry, Created, Updated or Unchanged.</summary>
-    public async Task<ImportPlan> PlanAsync(IReadOnlyList<TriggerDocumentEntry> entries, CancellationToken cancellationToken)
+    /// <summary>
+    /// Compares the entries with the database and decides, per entry, Created, Updated or Unchanged. An entry whose
+    /// target node is not a node of its workflow is refused (<see cref="RoutingRule"/>) unless <paramref name="force"/>.
+    /// </summary>
+    public async Task<ImportPlan> PlanAsync(IReadOnlyList<TriggerDocumentEntry> entries, bool force, CancellationToken cancellationToken)
     {
         var plan = new ImportPlan();
         var valid = new List<TriggerDocumentEntry>();
@@ -79,6 +83,7 @@ public sealed class TriggerImporter
         var byId = new Dictionary<int, TriggerRecord>();
         var byName = new Dictionary<(string WorkflowId, string Name), List<TriggerRecord>>();
         var missingWorkflows = new HashSet<string>(StringComparer.Ordinal);
+        var brokenRoutes = new HashSet<(string WorkflowId, string NodeId)>();
         await _connection.RunAsync(
             async connection =>
             {
@@ -111,6 +116,11 @@ public sealed class TriggerImporter
                     }
 
                     missingWorkflows.UnionWith(await TriggerLookups.MissingWorkflowsAsync(connection, null, tables, chunk.Select(e => e.WorkflowId), cancellationToken).ConfigureAwait(false));
+                    if (!force)
+                    {
+                        brokenRoutes.UnionWith(await RoutingRule.BrokenAsync(
+                            connection, null, tables, chunk.Where(e => e.TargetNodeId is not null).Select(e => (e.WorkflowId, e.TargetNodeId!)), cancellationToken).ConfigureAwait(false));
+                    }
                 }
 
                 return true;
@@ -156,6 +166,12 @@ public sealed class TriggerImporter
             if (missingWorkflows.Contains(entry.WorkflowId) && existing?.WorkflowId != entry.WorkflowId)
             {
                 plan.Refused.Add((entry, new RuleViolation("WorkflowId", entry.WorkflowId, "WorkflowNotFound", $"Workflow '{entry.WorkflowId}' does not exist (table workflows).")));
+                continue;
+            }
+
+            if (entry.TargetNodeId is { } node && brokenRoutes.Contains((entry.WorkflowId, node)))
+            {
+                plan.Refused.Add((entry, new RuleViolation("TargetNodeId", node, "NodeNotInWorkflow", $"Node '{node}' is not a node of workflow '{entry.WorkflowId}' (table workflow_nodes).")));
                 continue;
             }
 

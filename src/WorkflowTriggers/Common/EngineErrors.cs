@@ -14,6 +14,10 @@ internal static class EngineErrors
 {
     private const string ForceAdvice = "Use -Force to set it anyway.";
 
+    private const string ChangedSinceReadId = "TriggerChangedSinceRead";
+
+    private const string ChangedAdvice = "Read it again and repeat the change, or use -Force to overwrite it.";
+
     /// <summary>An engine failure as an ErrorRecord; the engine exception stays as the inner exception.</summary>
     public static ErrorRecord From(TriggerEngineException exception, object? target)
     {
@@ -38,8 +42,8 @@ internal static class EngineErrors
     public static ErrorRecord Violation(RuleViolation violation, string? context = null, ErrorCategory category = ErrorCategory.InvalidArgument, object? target = null) =>
         new(new ArgumentException(context is null ? violation.Message : $"{context}: {violation.Message}", violation.Field), violation.ErrorId, category, target ?? violation.Value);
 
-    /// <summary>An item a batched write refused, worded from the engine's facts.</summary>
-    public static ErrorRecord Rejection(RejectedTrigger rejected) => rejected.Reason switch
+    /// <summary>An item a batched write refused, worded from the engine's facts; <paramref name="nodeAdvice"/> says how to get past the routing rule.</summary>
+    public static ErrorRecord Rejection(RejectedTrigger rejected, string nodeAdvice = ForceAdvice) => rejected.Reason switch
     {
         TriggerRejection.WorkflowNotFound => new ErrorRecord(
             new ItemNotFoundException($"Workflow '{rejected.WorkflowId}' does not exist (table workflows)."),
@@ -48,18 +52,38 @@ internal static class EngineErrors
             rejected.WorkflowId),
         TriggerRejection.NodeNotInWorkflow => Advised(
             new ErrorRecord(
-                new ItemNotFoundException($"Node '{rejected.NodeId}' is not a node of workflow '{rejected.WorkflowId}' (table workflow_nodes), so {rejected.Trigger} was not changed. {ForceAdvice}"),
+                new ItemNotFoundException($"Node '{rejected.NodeId}' is not a node of workflow '{rejected.WorkflowId}' (table workflow_nodes), so {(rejected.Trigger?.ToString() ?? "the trigger")} was not written. {nodeAdvice}"),
                 "NodeNotInWorkflow",
                 ErrorCategory.ObjectNotFound,
                 rejected.NodeId),
-            ForceAdvice),
+            nodeAdvice),
         TriggerRejection.NotAnOrphan => new ErrorRecord(
             new InvalidOperationException($"{rejected.Trigger} is not an orphan: workflow '{rejected.WorkflowId}' exists, so it was not changed."),
             "NotAnOrphan",
             ErrorCategory.InvalidOperation,
             rejected.TriggerId),
+        TriggerRejection.ChangedSinceRead => Advised(
+            new ErrorRecord(
+                new InvalidOperationException($"{rejected.Trigger} changed while this command ran (last updated {rejected.ChangedAt:u}), so it was not overwritten. {ChangedAdvice}"),
+                ChangedSinceReadId,
+                ErrorCategory.InvalidOperation,
+                rejected.TriggerId),
+            ChangedAdvice),
         _ => NotFound(rejected.TriggerId ?? 0),
     };
+
+    /// <summary>A piped trigger whose row changed after it was read: what differs now, and when it was last updated.</summary>
+    public static ErrorRecord ChangedSinceRead(TriggerRecord current, IReadOnlyList<TriggerField> differing)
+    {
+        var what = differing.Count == 0 ? string.Empty : $"; its {string.Join(", ", differing)} {(differing.Count == 1 ? "is" : "are")} no longer what was read";
+        return Advised(
+            new ErrorRecord(
+                new InvalidOperationException($"{current.Key} changed after it was read (last updated {current.UpdatedAt:u}{what}), so nothing was written to it. {ChangedAdvice}"),
+                ChangedSinceReadId,
+                ErrorCategory.InvalidOperation,
+                current.Id),
+            ChangedAdvice);
+    }
 
     /// <summary>No trigger has the id (and, when <paramref name="filtered"/>, matches the other filters).</summary>
     public static ErrorRecord NotFound(int id, bool filtered = false) => new(

@@ -4,28 +4,30 @@ using WorkflowTriggers.Engine.Triggers;
 namespace WorkflowTriggers.Commands;
 
 /// <summary>Switches triggers on or off.</summary>
-public abstract class SetTriggerStateCommandBase : TriggerIdCmdletBase<int>
+public abstract class SetTriggerStateCommandBase : TriggerIdCmdletBase<PipedTrigger>
 {
     private TriggerWriter? _writer;
 
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    /// <summary>Write even to a piped trigger whose row changed after it was read.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
     protected abstract bool Active { get; }
 
     private TriggerWriter Writer => _writer ??= new TriggerWriter(Database);
 
-    protected override void ProcessRecord()
-    {
-        foreach (var id in Id)
-        {
-            Enqueue(id, id);
-        }
-    }
+    private protected override void Accept(PipedTrigger trigger) => Enqueue(trigger, trigger.Id);
 
-    protected override void ProcessBatch(IReadOnlyList<int> batch)
+    protected override void ProcessBatch(IReadOnlyList<PipedTrigger> batch)
     {
-        var approved = ConfirmEach(batch, id => id, _ => Active ? "Enable" : "Disable");
-        WriteIsolatingRefusals(approved, (ids, ct) => Writer.SetActiveAsync(ids, Active, ct), id => id, (_, result) => Report(result, PassThru, Active ? "enabled" : "disabled"));
+        var approved = ConfirmEach(batch, t => t, (_, _) => Active ? "Enable" : "Disable", Force);
+        WriteIsolatingRefusals(
+            approved.Select(a => Versioned(a.Item, Force)).ToArray(),
+            (items, ct) => Writer.SetActiveAsync(items, Active, ct),
+            t => t.Id,
+            (_, result) => Report(result, PassThru, Active ? "enabled" : "disabled"));
     }
 }

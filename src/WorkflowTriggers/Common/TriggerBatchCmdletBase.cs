@@ -29,42 +29,65 @@ public abstract class TriggerBatchCmdletBase<TItem> : TriggerCmdletBase
     protected abstract void ProcessBatch(IReadOnlyList<TItem> batch);
 
     /// <summary>
-    /// Names each item's trigger, reports ids that do not exist, and asks ShouldProcess per item.
-    /// Returns the items to write.
+    /// Reads the items' triggers as they are now, in one query, and decides per item: a missing id is TriggerNotFound;
+    /// a trigger object whose row changed since it was read is TriggerChangedSinceRead unless <paramref name="overwrite"/>;
+    /// the rest are named to ShouldProcess with <paramref name="actionOf"/>. Returns the approved items with their rows.
     /// </summary>
+    /// <param name="actionOf">What will be done to the item, for ShouldProcess; null to leave it out (having reported why).</param>
     /// <param name="alsoConfirm">A second question for high-impact changes (after ShouldProcess said yes).</param>
-    protected IReadOnlyList<TItem> ConfirmEach(IReadOnlyList<TItem> batch, Func<TItem, int> idOf, Func<TItem, string> actionOf, bool skipConfirmation = false, Func<TriggerKey, bool>? alsoConfirm = null)
+    private protected IReadOnlyList<(TItem Item, TriggerRecord Current)> ConfirmEach(
+        IReadOnlyList<TItem> batch,
+        Func<TItem, PipedTrigger> triggerOf,
+        Func<TItem, TriggerRecord, string?> actionOf,
+        bool overwrite,
+        bool skipConfirmation = false,
+        Func<TriggerKey, bool>? alsoConfirm = null)
     {
-        var keys = Await(ct => Reader.DescribeAsync(batch.Select(idOf).Distinct().ToArray(), ct));
-        var approved = new List<TItem>(batch.Count);
+        var current = Await(ct => Reader.CurrentAsync(batch.Select(i => triggerOf(i).Id).Distinct().ToArray(), ct));
+        var approved = new List<(TItem, TriggerRecord)>(batch.Count);
         foreach (var item in batch)
         {
-            var id = idOf(item);
-            if (!keys.TryGetValue(id, out var key))
+            var trigger = triggerOf(item);
+            if (!current.TryGetValue(trigger.Id, out var row))
             {
-                WriteError(EngineErrors.NotFound(id));
+                WriteError(EngineErrors.NotFound(trigger.Id));
                 continue;
             }
 
-            if ((skipConfirmation || ShouldProcess(key.ToString(), actionOf(item))) && (alsoConfirm is null || alsoConfirm(key)))
+            if (!overwrite && trigger.RowVersion is { } read && read != row.RowVersion)
             {
-                approved.Add(item);
+                WriteError(EngineErrors.ChangedSinceRead(row, trigger.DifferingFields(row)));
+                continue;
+            }
+
+            // No action: nothing to do for this item, and the callback has said why.
+            if (actionOf(item, row) is not { } action)
+            {
+                continue;
+            }
+
+            if ((skipConfirmation || ShouldProcess(row.Key.ToString(), action)) && (alsoConfirm is null || alsoConfirm(row.Key)))
+            {
+                approved.Add((item, row));
             }
         }
 
         return approved;
     }
 
+    /// <summary>The version a write of <paramref name="trigger"/> must find: the one it was read at, unless overwriting on purpose.</summary>
+    private protected static VersionedId Versioned(PipedTrigger trigger, bool overwrite) => new(trigger.Id, overwrite ? null : trigger.RowVersion);
+
     /// <summary>
     /// Writes a batch with one statement. If the server refuses the batch for its data (one row too large for an
     /// index, say), the batch is split in halves and each half written alone, down to the item at fault, which is
     /// reported on its own: the other items still go in. <paramref name="firstAttempt"/> is a write already started.
     /// </summary>
-    protected void WriteIsolatingRefusals(
-        IReadOnlyList<TItem> batch,
-        Func<IReadOnlyList<TItem>, CancellationToken, Task<BatchResult>> write,
-        Func<TItem, object?> targetOf,
-        Action<IReadOnlyList<TItem>, BatchResult> report,
+    private protected void WriteIsolatingRefusals<TWrite>(
+        IReadOnlyList<TWrite> batch,
+        Func<IReadOnlyList<TWrite>, CancellationToken, Task<BatchResult>> write,
+        Func<TWrite, object?> targetOf,
+        Action<IReadOnlyList<TWrite>, BatchResult> report,
         Task<BatchResult>? firstAttempt = null)
     {
         if (batch.Count == 0)
@@ -92,14 +115,14 @@ public abstract class TriggerBatchCmdletBase<TItem> : TriggerCmdletBase
         }
     }
 
+    /// <summary>What a NodeNotInWorkflow refusal tells the user to do.</summary>
+    private protected virtual string NodeAdvice => "Use -Force to set it anyway.";
+
     /// <summary>Reports refused items as errors and written rows as WorkflowTrigger objects when <paramref name="passThru"/>.</summary>
     protected void Report(BatchResult result, bool passThru, string done)
     {
-        foreach (var rejected in result.Rejected)
-        {
-            WriteError(EngineErrors.Rejection(rejected));
-        }
-
+        // Written rows first: an error under -ErrorAction Stop ends the command, and every committed row must have been
+        // reported by then.
         foreach (var row in result.Written)
         {
             WriteVerbose($"{row.Key} {done}.");
@@ -107,6 +130,11 @@ public abstract class TriggerBatchCmdletBase<TItem> : TriggerCmdletBase
             {
                 WriteObject(WorkflowTrigger.From(row));
             }
+        }
+
+        foreach (var rejected in result.Rejected)
+        {
+            WriteError(EngineErrors.Rejection(rejected, NodeAdvice));
         }
     }
 }

@@ -43,15 +43,27 @@ public abstract class TriggerFilterCmdletBase : TriggerCmdletBase
     protected bool HasFilters => Name is not null || WorkflowId is not null || Source is not null || EventType is not null
                                  || TargetNodeId is not null || IsActive is not null || Untargeted;
 
-    protected TriggerFilter Filter(IReadOnlyList<int>? ids) => new()
+    protected TriggerFilter Filter(IReadOnlyList<int>? ids)
     {
-        Ids = ids,
-        NamePattern = Name,
-        WorkflowId = WorkflowId,
-        Source = Source,
-        EventType = EventType,
-        TargetNodeId = TargetNodeId,
-        IsActive = IsActive,
-        Untargeted = Untargeted,
-    };
+        if (Name is not null && WildcardTranslator.ToRegex(Name, out var invalid) is null)
+        {
+            ThrowTerminatingError(new ErrorRecord(
+                new ArgumentException($"-Name '{Name}' is not a valid wildcard pattern: {invalid}. Use * ? and [a-z] as -like does; escape a literal [ with a backtick.", nameof(Name)),
+                "InvalidNamePattern",
+                ErrorCategory.InvalidArgument,
+                Name));
+        }
+
+        return new TriggerFilter
+        {
+            Ids = ids,
+            NamePattern = Name,
+            WorkflowId = WorkflowId,
+            Source = Source,
+            EventType = EventType,
+            TargetNodeId = TargetNodeId,
+            IsActive = IsActive,
+            Untargeted = Untargeted,
+        };
+    }
 }

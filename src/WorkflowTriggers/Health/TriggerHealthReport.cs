@@ -67,6 +67,7 @@ public sealed class TriggerHealthCheck
         (Engine.Health.TriggerHealth.OrphanCheck, Engine.Health.HealthStatus.Fail) => "Get-OrphanTrigger lists them; Remove-OrphanTrigger archives them.",
         (Engine.Health.TriggerHealth.OrphanCheck, _) => "Remove-OrphanTrigger -Delete -IncludeInactive removes them.",
         (Engine.Health.TriggerHealth.UntargetedCheck, _) => "Invoke-TriggerBackfill -WhatIf shows where they would go.",
+        (Engine.Health.TriggerHealth.BrokenRoutesCheck, _) => "Test-WorkflowTrigger shows where their events land; Set-TriggerTargetNode routes them to a node of their workflow (-Clear to its first input node).",
         (Engine.Health.TriggerHealth.InvalidIndexCheck or Engine.Health.TriggerHealth.DuplicateIndexCheck, _) => "Get-TriggerIndexHealth gives the SQL that fixes each.",
         (Engine.Health.TriggerHealth.StatisticsCheck, _) => "Run Invoke-TriggerIndexMaintenance -Analyze.",
         _ => string.Empty,

@@ -10,16 +10,20 @@ namespace WorkflowTriggers.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Remove, "OrphanTrigger", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(WorkflowTrigger))]
-public sealed class RemoveOrphanTriggerCommand : TriggerBatchCmdletBase<int>
+public sealed class RemoveOrphanTriggerCommand : TriggerBatchCmdletBase<PipedTrigger>
 {
     private OrphanCleaner? _cleaner;
     private bool _yesToAll;
     private bool _noToAll;
 
-    /// <summary>Only these triggers (each must be an orphan); also bound from piped objects' Id.</summary>
-    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    /// <summary>Only these triggers (each must be an orphan).</summary>
+    [Parameter(Position = 0)]
     [ValidateRange(1, int.MaxValue)]
     public int[]? Id { get; set; }
+
+    /// <summary>Only these piped triggers (each must be an orphan): trigger objects, records with an Id, or ids.</summary>
+    [Parameter(ValueFromPipeline = true)]
+    public PSObject[]? InputObject { get; set; }
 
     /// <summary>Delete the orphans instead of archiving them.</summary>
     [Parameter]
@@ -39,15 +43,27 @@ public sealed class RemoveOrphanTriggerCommand : TriggerBatchCmdletBase<int>
 
     protected override void ProcessRecord()
     {
+        foreach (var input in InputObject ?? Array.Empty<PSObject>())
+        {
+            if (PipedTrigger.From(input, out var notATrigger) is { } trigger)
+            {
+                Enqueue(trigger, trigger.Id);
+            }
+            else
+            {
+                WriteError(PipedTrigger.NotATriggerError(input, notATrigger!));
+            }
+        }
+
         foreach (var id in Id ?? Array.Empty<int>())
         {
-            Enqueue(id, id);
+            Enqueue(PipedTrigger.From(id, out _)!, id);
         }
     }
 
     protected override void EndProcessing()
     {
-        if (!MyInvocation.ExpectingInput && Id is null)
+        if (!MyInvocation.ExpectingInput && Id is null && InputObject is null)
         {
             // Ids first, writes after: the selection is not a reader held open across prompts and batches.
             var filter = new TriggerFilter { Orphans = true, IsActive = IncludeInactive ? null : true };
@@ -55,18 +71,19 @@ public sealed class RemoveOrphanTriggerCommand : TriggerBatchCmdletBase<int>
             WriteVerbose($"{orphans.Count:N0} orphaned trigger(s) found{(IncludeInactive ? string.Empty : " (active only; -IncludeInactive for all)")}.");
             foreach (var id in orphans)
             {
-                Enqueue(id, id);
+                Enqueue(PipedTrigger.From(id, out _)!, id);
             }
         }
 
         Flush();
     }
 
-    protected override void ProcessBatch(IReadOnlyList<int> batch)
+    protected override void ProcessBatch(IReadOnlyList<PipedTrigger> batch)
     {
         var action = Delete ? "Delete orphaned trigger" : "Archive orphaned trigger (is_active = false)";
-        var approved = ConfirmEach(batch, id => id, _ => action, alsoConfirm: Delete ? ConfirmDeletion : null);
-        WriteIsolatingRefusals(approved, (ids, ct) => Cleaner.CleanUpAsync(ids, Delete, ct), id => id, (_, result) => Report(result, passThru: true, Delete ? "deleted" : "archived"));
+        // Whether each is still an orphan is checked when it is written; a change since it was read does not matter.
+        var approved = ConfirmEach(batch, t => t, (_, _) => action, overwrite: true, alsoConfirm: Delete ? ConfirmDeletion : null);
+        WriteIsolatingRefusals(approved.Select(a => a.Item.Id).ToArray(), (ids, ct) => Cleaner.CleanUpAsync(ids, Delete, ct), id => id, (_, result) => Report(result, passThru: true, Delete ? "deleted" : "archived"));
     }
 
     /// <summary>

@@ -20,16 +20,20 @@ public sealed class InvokeTriggerBackfillCommand : TriggerCmdletBase
     private readonly HashSet<string> _workflowIds = new(StringComparer.Ordinal);
     private readonly HashSet<int> _ids = new();
 
-    /// <summary>Only triggers of these workflows; also bound from piped objects' WorkflowId.</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
+    /// <summary>Only triggers of these workflows.</summary>
+    [Parameter]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(WorkflowIdCompleter))]
     public string[]? WorkflowId { get; set; }
 
-    /// <summary>Only these triggers; also bound from piped objects' Id.</summary>
-    [Parameter(ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    /// <summary>Only these triggers.</summary>
+    [Parameter]
     [ValidateRange(1, int.MaxValue)]
     public int[]? Id { get; set; }
+
+    /// <summary>Only these piped triggers (trigger objects, records with an Id, or ids), within their workflows.</summary>
+    [Parameter(ValueFromPipeline = true)]
+    public PSObject[]? InputObject { get; set; }
 
     /// <summary>Ids per batch (one transaction each).</summary>
     [Parameter]
@@ -48,6 +52,20 @@ public sealed class InvokeTriggerBackfillCommand : TriggerCmdletBase
     {
         _workflowIds.UnionWith(WorkflowId ?? Array.Empty<string>());
         _ids.UnionWith(Id ?? Array.Empty<int>());
+        foreach (var input in InputObject ?? Array.Empty<PSObject>())
+        {
+            if (PipedTrigger.From(input, out var notATrigger) is not { } trigger)
+            {
+                WriteError(PipedTrigger.NotATriggerError(input, notATrigger!));
+                continue;
+            }
+
+            _ids.Add(trigger.Id);
+            if (trigger.Text("WorkflowId") is { Length: > 0 } workflow)
+            {
+                _workflowIds.Add(workflow);
+            }
+        }
     }
 
     protected override void EndProcessing()

@@ -8,7 +8,7 @@ namespace WorkflowTriggers.Commands;
 /// <summary>Routes triggers to a node of their workflow, or clears the target node.</summary>
 [Cmdlet(VerbsCommon.Set, "TriggerTargetNode", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = NodeSet)]
 [OutputType(typeof(WorkflowTrigger))]
-public sealed class SetTriggerTargetNodeCommand : TriggerIdCmdletBase<(int Id, string? NodeId)>
+public sealed class SetTriggerTargetNodeCommand : TriggerIdCmdletBase<(PipedTrigger Trigger, string? NodeId)>
 {
     private const string NodeSet = "Node";
     private const string ClearSet = "Clear";
@@ -24,8 +24,11 @@ public sealed class SetTriggerTargetNodeCommand : TriggerIdCmdletBase<(int Id, s
     [Parameter(Mandatory = true, ParameterSetName = ClearSet)]
     public SwitchParameter Clear { get; set; }
 
-    /// <summary>Set the node even where workflow_nodes does not list it in the trigger's workflow.</summary>
-    [Parameter(ParameterSetName = NodeSet)]
+    /// <summary>
+    /// Set the node even where workflow_nodes does not list it in the trigger's workflow, and even on a piped trigger
+    /// whose row changed after it was read.
+    /// </summary>
+    [Parameter]
     public SwitchParameter Force { get; set; }
 
     [Parameter]
@@ -33,7 +36,7 @@ public sealed class SetTriggerTargetNodeCommand : TriggerIdCmdletBase<(int Id, s
 
     private TriggerRouter Router => _router ??= new TriggerRouter(Database);
 
-    protected override void ProcessRecord()
+    private protected override void Accept(PipedTrigger trigger)
     {
         string? node = Clear ? null : NodeId;
         if (node is not null && TriggerRules.CheckTargetNodeId(node) is { } violation)
@@ -42,15 +45,16 @@ public sealed class SetTriggerTargetNodeCommand : TriggerIdCmdletBase<(int Id, s
             return;
         }
 
-        foreach (var id in Id)
-        {
-            Enqueue((id, node), id);
-        }
+        Enqueue((trigger, node), trigger.Id);
     }
 
-    protected override void ProcessBatch(IReadOnlyList<(int Id, string? NodeId)> batch)
+    protected override void ProcessBatch(IReadOnlyList<(PipedTrigger Trigger, string? NodeId)> batch)
     {
-        var approved = ConfirmEach(batch, r => r.Id, r => r.NodeId is null ? "Clear target node" : $"Set target node to '{r.NodeId}'");
-        WriteIsolatingRefusals(approved, (items, ct) => Router.SetTargetNodeAsync(items, Force, ct), r => r.Id, (_, result) => Report(result, PassThru, "routed"));
+        var approved = ConfirmEach(batch, r => r.Trigger, (r, _) => r.NodeId is null ? "Clear target node" : $"Set target node to '{r.NodeId}'", Force);
+        WriteIsolatingRefusals(
+            approved.Select(a => (Versioned(a.Item.Trigger, Force), a.Item.NodeId)).ToArray(),
+            (items, ct) => Router.SetTargetNodeAsync(items, Force, ct),
+            r => r.Item1.Id,
+            (_, result) => Report(result, PassThru, "routed"));
     }
 }

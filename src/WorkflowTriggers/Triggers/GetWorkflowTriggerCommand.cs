@@ -13,9 +13,13 @@ public sealed class GetWorkflowTriggerCommand : TriggerFilterCmdletBase
     private TriggerReader? _reader;
     private bool _idsGiven;
 
-    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Position = 0)]
     [ValidateRange(1, int.MaxValue)]
     public int[]? Id { get; set; }
+
+    /// <summary>Triggers to read again (live or deserialized), records with an Id, or trigger ids.</summary>
+    [Parameter(ValueFromPipeline = true)]
+    public PSObject[]? InputObject { get; set; }
 
     private TriggerReader Reader => _reader ??= new TriggerReader(Database);
 
@@ -23,6 +27,19 @@ public sealed class GetWorkflowTriggerCommand : TriggerFilterCmdletBase
 
     protected override void ProcessRecord()
     {
+        foreach (var input in InputObject ?? Array.Empty<PSObject>())
+        {
+            _idsGiven = true;
+            if (PipedTrigger.From(input, out var notATrigger) is { } trigger)
+            {
+                PendingIds.Add(trigger.Id);
+            }
+            else
+            {
+                WriteError(PipedTrigger.NotATriggerError(input, notATrigger!));
+            }
+        }
+
         if (Id is null)
         {
             return;

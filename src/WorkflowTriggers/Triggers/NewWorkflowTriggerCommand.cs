@@ -44,6 +44,17 @@ public sealed class NewWorkflowTriggerCommand : TriggerBatchCmdletBase<NewTrigge
     public SwitchParameter Inactive { get; set; }
 
     /// <summary>
+    /// Leave out a trigger whose workflow already has a trigger of that name, so a load can run again (or twice at
+    /// once) without creating duplicates.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter SkipExisting { get; set; }
+
+    /// <summary>Create the trigger even where its target node is not a node of its workflow (table workflow_nodes).</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    /// <summary>
     /// Binds the IsActive column of exported triggers (Import-Csv, ConvertFrom-Json, another database), so a copy
     /// keeps its state; takes true/false as booleans or text.
     /// </summary>
@@ -55,7 +66,7 @@ public sealed class NewWorkflowTriggerCommand : TriggerBatchCmdletBase<NewTrigge
         var active = !Inactive.IsPresent;
         if (IsActive is not null && !TryReadBool(IsActive, out active))
         {
-            WriteError(EngineErrors.Violation(new RuleViolation("IsActive", IsActive, "InvalidIsActive", $"IsActive must be true or false; '{IsActive}' is neither.")));
+            Refuse(EngineErrors.Violation(new RuleViolation("IsActive", IsActive, "InvalidIsActive", $"IsActive must be true or false; '{IsActive}' is neither.")));
             return;
         }
 
@@ -66,7 +77,7 @@ public sealed class NewWorkflowTriggerCommand : TriggerBatchCmdletBase<NewTrigge
         }
         catch (ArgumentException ex)
         {
-            WriteError(EngineErrors.Violation(new RuleViolation("Config", Config, "InvalidConfig", ex.Message)));
+            Refuse(EngineErrors.Violation(new RuleViolation("Config", Config, "InvalidConfig", ex.Message)));
             return;
         }
 
@@ -84,7 +95,7 @@ public sealed class NewWorkflowTriggerCommand : TriggerBatchCmdletBase<NewTrigge
         {
             foreach (var violation in violations)
             {
-                WriteError(EngineErrors.Violation(violation));
+                Refuse(EngineErrors.Violation(violation));
             }
 
             return;
@@ -111,7 +122,7 @@ public sealed class NewWorkflowTriggerCommand : TriggerBatchCmdletBase<NewTrigge
     protected override void ProcessBatch(IReadOnlyList<NewTrigger> batch)
     {
         ReportInFlight();
-        _inFlight = (batch, Writer.InsertAsync(batch, Cancellation));
+        _inFlight = (batch, Writer.InsertAsync(batch, Force, SkipExisting, Cancellation));
     }
 
     protected override void EndProcessing()
@@ -128,20 +139,37 @@ public sealed class NewWorkflowTriggerCommand : TriggerBatchCmdletBase<NewTrigge
         }
 
         _inFlight = null;
-        WriteIsolatingRefusals(inFlight.Batch, Writer.InsertAsync, t => t.Name, Report, inFlight.Write);
+        WriteIsolatingRefusals(inFlight.Batch, (items, ct) => Writer.InsertAsync(items, Force, SkipExisting, ct), t => t.Name, Report, inFlight.Write);
     }
 
+    // Written rows first: an error under -ErrorAction Stop ends the command, and every committed row must have been
+    // reported by then.
     private void Report(IReadOnlyList<NewTrigger> batch, BatchResult result)
     {
-        foreach (var rejected in result.Rejected)
-        {
-            WriteError(EngineErrors.Rejection(rejected));
-        }
-
         foreach (var row in result.Written)
         {
             WriteObject(WorkflowTrigger.From(row));
         }
+
+        foreach (var (index, existing) in result.Skipped)
+        {
+            WriteVerbose(existing.Id > 0
+                ? $"Skipped '{TriggerRules.NormalizeName(batch[index].Name)}' (workflow {batch[index].WorkflowId}): it exists as {existing}."
+                : $"Skipped '{TriggerRules.NormalizeName(batch[index].Name)}' (workflow {batch[index].WorkflowId}): an earlier item of the same batch creates it.");
+        }
+
+        foreach (var rejected in result.Rejected)
+        {
+            WriteError(EngineErrors.Rejection(rejected));
+        }
+    }
+
+    // A refused item's error could end the command (-ErrorAction Stop): report the batch in flight first, which may
+    // have committed while the pipeline was binding this item.
+    private void Refuse(ErrorRecord error)
+    {
+        ReportInFlight();
+        WriteError(error);
     }
 
     private static bool TryReadBool(object value, out bool result)

@@ -20,8 +20,11 @@ public sealed class WorkflowTrigger
     public string EventType { get; init; } = string.Empty;
     public string? TargetNodeId { get; init; }
 
-    /// <summary>The config as an object tree, built on first use: a million rows counted or filtered by other
-    /// properties never pay for parsing JSON they do not read.</summary>
+    /// <summary>
+    /// The config as an ordered dictionary with case-sensitive keys ($t.Config.monitor_path), built on first use: a
+    /// million rows counted or filtered by other properties never pay for parsing JSON they do not read. Change it in
+    /// place or assign a new one, then pipe the trigger to Set-WorkflowTrigger.
+    /// </summary>
     public object? Config
     {
         get
@@ -34,6 +37,12 @@ public sealed class WorkflowTrigger
 
             return _config;
         }
+
+        set
+        {
+            _config = value;
+            _configParsed = true;
+        }
     }
 
     /// <summary>The config as the database returned it (JSON text).</summary>
@@ -42,10 +51,20 @@ public sealed class WorkflowTrigger
     public DateTime CreatedAt { get; init; }
     public DateTime UpdatedAt { get; init; }
 
+    /// <summary>
+    /// The row's version when it was read. Set-WorkflowTrigger, Set-TriggerTargetNode, Enable-, Disable- and
+    /// Remove-WorkflowTrigger refuse to write over a trigger whose row has changed since (TriggerChangedSinceRead),
+    /// unless -Force.
+    /// </summary>
+    public long RowVersion { get; init; }
+
     /// <summary>'targeted' when a target node is set, else 'auto_detected', as the node_targeting_stats view names them.</summary>
     public string RoutingType => Engine.Routing.RoutingType.Of(TargetNodeId);
 
     public override string ToString() => $"{Id}: {Name}";
+
+    /// <summary>The config as it stands on this object: as read, unless Config was read into objects (and so may have been changed) or assigned.</summary>
+    internal string? CurrentConfigJson() => _configParsed ? ConfigConverter.ToJson(_config) ?? "{}" : ConfigJson;
 
     internal static WorkflowTrigger From(TriggerRecord record) => new()
     {
@@ -61,6 +80,7 @@ public sealed class WorkflowTrigger
         IsActive = record.IsActive,
         CreatedAt = record.CreatedAt,
         UpdatedAt = record.UpdatedAt,
+        RowVersion = record.RowVersion,
     };
 
     internal TriggerRecord ToRecord() => new()
@@ -73,9 +93,10 @@ public sealed class WorkflowTrigger
         Source = Source,
         EventType = EventType,
         TargetNodeId = TargetNodeId,
-        ConfigJson = ConfigJson,
+        ConfigJson = CurrentConfigJson(),
         IsActive = IsActive,
         CreatedAt = CreatedAt,
         UpdatedAt = UpdatedAt,
+        RowVersion = RowVersion,
     };
 }

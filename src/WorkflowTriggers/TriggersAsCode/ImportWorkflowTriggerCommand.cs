@@ -18,6 +18,10 @@ public sealed class ImportWorkflowTriggerCommand : TriggerCmdletBase
     [ValidateNotNullOrEmpty]
     public string Path { get; set; } = string.Empty;
 
+    /// <summary>Import entries even where their target node is not a node of their workflow (table workflow_nodes).</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
     protected override void ProcessRecord()
     {
         var file = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
@@ -38,7 +42,7 @@ public sealed class ImportWorkflowTriggerCommand : TriggerCmdletBase
         }
 
         var importer = new TriggerImporter(Database);
-        var plan = Await(ct => importer.PlanAsync(entries, ct));
+        var plan = Await(ct => importer.PlanAsync(entries, Force, ct));
         foreach (var (entry, violation) in plan.Refused.OrderBy(r => r.Entry.Index))
         {
             var display = Display(entry);

@@ -64,7 +64,7 @@ public sealed class TestDatabase : IAsyncLifetime
     public async Task<TableStatistics> WaitForStatisticsAsync(Func<TableStatistics, bool> condition, string what)
     {
         const string sql = """
-            SELECT last_analyze, n_mod_since_analyze, coalesce(idx_scan, 0)
+            SELECT last_analyze, n_mod_since_analyze, coalesce(idx_scan, 0), coalesce(idx_tup_fetch, 0)
             FROM pg_stat_all_tables WHERE relid = to_regclass('workflow_triggers')
             """;
         var deadline = DateTime.UtcNow.AddSeconds(30);
@@ -75,7 +75,7 @@ public sealed class TestDatabase : IAsyncLifetime
             await using var command = new NpgsqlCommand(sql, connection);
             await using var reader = await command.ExecuteReaderAsync();
             await reader.ReadAsync();
-            var statistics = new TableStatistics(reader.IsDBNull(0) ? null : reader.GetDateTime(0), reader.GetInt64(1), reader.GetInt64(2));
+            var statistics = new TableStatistics(reader.IsDBNull(0) ? null : reader.GetDateTime(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3));
             if (condition(statistics))
             {
                 return statistics;
@@ -105,4 +105,4 @@ public sealed class TestDatabase : IAsyncLifetime
 }
 
 /// <summary>What pg_stat_all_tables says of workflow_triggers.</summary>
-public sealed record TableStatistics(DateTime? LastAnalyze, long ModifiedSinceAnalyze, long IndexScans);
+public sealed record TableStatistics(DateTime? LastAnalyze, long ModifiedSinceAnalyze, long IndexScans, long IndexRowsFetched);

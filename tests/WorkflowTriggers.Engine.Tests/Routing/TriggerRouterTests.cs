@@ -19,16 +19,16 @@ public class TriggerRouterTests : DatabaseTest
     public async Task Target_node_must_be_in_the_workflow_unless_forced()
     {
         var router = new TriggerRouter(Connection);
-        var trigger = (await new TriggerWriter(Connection).InsertAsync(new[] { Sample("Route me") }, default)).Written.Single();
+        var trigger = (await new TriggerWriter(Connection).InsertAsync(new[] { Sample("Route me") }, false, false, default)).Written.Single();
         var id = trigger.Id;
 
-        var refused = await router.SetTargetNodeAsync(new[] { (id, (string?)"query_input_processor") }, force: false, default);
+        var refused = await router.SetTargetNodeAsync(new[] { (new VersionedId(id), (string?)"query_input_processor") }, force: false, default);
         Assert.Equal(new RejectedTrigger(0, TriggerRejection.NodeNotInWorkflow, id, trigger.Key, "wf_bd11290f923b", "query_input_processor"), refused.Rejected.Single());
 
-        Assert.Equal("pdf_input_validator", (await router.SetTargetNodeAsync(new[] { (id, (string?)"pdf_input_validator") }, false, default)).Written.Single().TargetNodeId);
-        Assert.Equal("query_input_processor", (await router.SetTargetNodeAsync(new[] { (id, (string?)"query_input_processor") }, true, default)).Written.Single().TargetNodeId);
-        Assert.Null((await router.SetTargetNodeAsync(new[] { (id, (string?)null) }, false, default)).Written.Single().TargetNodeId);
-        Assert.Equal(TriggerRejection.NotFound, (await router.SetTargetNodeAsync(new[] { (424242, (string?)null) }, false, default)).Rejected.Single().Reason);
+        Assert.Equal("pdf_input_validator", (await router.SetTargetNodeAsync(new[] { (new VersionedId(id), (string?)"pdf_input_validator") }, false, default)).Written.Single().TargetNodeId);
+        Assert.Equal("query_input_processor", (await router.SetTargetNodeAsync(new[] { (new VersionedId(id), (string?)"query_input_processor") }, true, default)).Written.Single().TargetNodeId);
+        Assert.Null((await router.SetTargetNodeAsync(new[] { (new VersionedId(id), (string?)null) }, false, default)).Written.Single().TargetNodeId);
+        Assert.Equal(TriggerRejection.NotFound, (await router.SetTargetNodeAsync(new[] { (new VersionedId(424242), (string?)null) }, false, default)).Rejected.Single().Reason);
     }
 
     [Fact]

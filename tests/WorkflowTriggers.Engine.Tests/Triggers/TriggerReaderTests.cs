@@ -25,7 +25,7 @@ public class TriggerReaderTests : DatabaseTest
             Sample("invoice archive"),
             Sample("Reports", workflow: "wf_000000000002"),
             new NewTrigger("Nightly", "wf_bd11290f923b", "scheduler-event-source", "cron_trigger", IsActive: false),
-        }, default);
+        }, false, false, default);
 
         Assert.Equal(2, (await QueryAsync(new TriggerFilter { NamePattern = "INVOICE*" })).Count);
         Assert.Single(await QueryAsync(new TriggerFilter { NamePattern = "invoice*", Untargeted = true }));
@@ -38,7 +38,7 @@ public class TriggerReaderTests : DatabaseTest
     [Fact]
     public async Task Query_streams_and_cancels()
     {
-        await new TriggerWriter(Connection).InsertAsync(Enumerable.Range(1, 3000).Select(i => Sample($"Bulk {i}")).ToArray(), default);
+        await new TriggerWriter(Connection).InsertAsync(Enumerable.Range(1, 3000).Select(i => Sample($"Bulk {i}")).ToArray(), false, false, default);
         using var cancellation = new CancellationTokenSource();
         var seen = 0;
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
@@ -52,6 +52,40 @@ public class TriggerReaderTests : DatabaseTest
             }
         });
         Assert.InRange(seen, 10, 2999);
+    }
+
+    [Fact]
+    public async Task Stopping_early_ends_the_statement_on_the_server_instead_of_reading_every_remaining_row()
+    {
+        const int rows = 150_000;
+        // Only the primary key: the rows go in fast, and the id-ordered read is an index scan whose fetches the
+        // server counts, so the rows it produced can be told from the rows the caller took.
+        await Db.ExecuteAsync($"""
+            DROP VIEW node_targeting_stats; DROP VIEW trigger_metrics;
+            DO $$ DECLARE i record; BEGIN
+                FOR i IN SELECT indexrelid::regclass AS name FROM pg_index WHERE indrelid = 'workflow_triggers'::regclass AND NOT indisprimary LOOP
+                    EXECUTE 'DROP INDEX ' || i.name;
+                END LOOP;
+            END $$;
+            INSERT INTO workflow_triggers (name, workflow_id, source, event_type)
+            SELECT 'Bulk ' || g, 'wf_bd11290f923b', 'pdf-monitor-event-source', 'pdf_file_added' FROM generate_series(1, {rows}) g;
+            ANALYZE workflow_triggers;
+            """);
+        var before = (await Db.WaitForStatisticsAsync(_ => true, "the table's counters")).IndexRowsFetched;
+
+        var taken = 0;
+        await foreach (var _ in _reader.QueryAsync(new TriggerFilter(), default))
+        {
+            if (++taken == 5)
+            {
+                break;
+            }
+        }
+
+        // The reading session publishes its counts when idle; wait for them, then see how far the scan went.
+        var after = await Db.WaitForStatisticsAsync(s => s.IndexRowsFetched > before, "the early-stopped scan");
+        Assert.InRange(after.IndexRowsFetched - before, 5, rows / 2);
+        Assert.Single(await QueryAsync(new TriggerFilter { Ids = new[] { 42 } }));
     }
 
     [Fact]

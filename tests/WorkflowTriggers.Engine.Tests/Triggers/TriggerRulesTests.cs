@@ -83,10 +83,23 @@ public class TriggerRulesTests
     }
 
     [Fact]
-    public void Wildcards_become_anchored_case_insensitive_regexes()
+    public void Wildcards_become_anchored_regexes_with_every_character_escaped()
     {
-        Assert.Equal("^Invoice.*$", WildcardTranslator.ToRegex("Invoice*"));
-        Assert.Equal("^a\\.b.$", WildcardTranslator.ToRegex("a.b?"));
-        Assert.Equal("^x[ab]\\*$", WildcardTranslator.ToRegex("x[ab]`*"));
+        Assert.Equal("^[\\u0049\\u0069][\\u006e\\u004e].*$", WildcardTranslator.ToRegex("In*", out _));
+        Assert.Equal("^[\\u0061\\u0041]\\u002e[\\u0062\\u0042].$", WildcardTranslator.ToRegex("a.b?", out _));
+        Assert.Equal("^[\\u0061\\u0041\\u005e]\\u002a$", WildcardTranslator.ToRegex("[a^]`*", out _));
+        Assert.Equal("^[\\u0061-\\u0063]1$", WildcardTranslator.ToRegex("[a-c]1", out _));
+        Assert.Equal("^\\U0001f600$", WildcardTranslator.ToRegex("\U0001F600", out _));
+    }
+
+    [Theory]
+    [InlineData("[]")]
+    [InlineData("[z-a]*")]
+    [InlineData("[ab")]
+    [InlineData("abc", '\ud83d')]
+    public void An_invalid_wildcard_gives_no_regex_and_a_reason(string pattern, char? loneSurrogate = null)
+    {
+        Assert.Null(WildcardTranslator.ToRegex(pattern + loneSurrogate, out var reason));
+        Assert.False(string.IsNullOrEmpty(reason));
     }
 }

@@ -19,7 +19,7 @@ public class TriggerWriterTests : DatabaseTest
     {
         // Not in name order, so neither an ORDER BY name nor a lucky sort can pass for input order.
         var names = new[] { "  Zulu  ", "alpha", "Mike" };
-        var result = await _writer.InsertAsync(names.Select(n => Sample(n)).ToArray(), default);
+        var result = await _writer.InsertAsync(names.Select(n => Sample(n)).ToArray(), false, false, default);
         Assert.Equal(new[] { "Zulu", "alpha", "Mike" }, result.Written.Select(r => r.Name));
         foreach (var row in result.Written)
         {
@@ -33,7 +33,7 @@ public class TriggerWriterTests : DatabaseTest
     public async Task Text_that_looks_like_sql_is_stored_verbatim()
     {
         const string hostile = "x'); DROP TABLE workflow_triggers;--";
-        var written = (await _writer.InsertAsync(new[] { new NewTrigger(hostile, hostile, "webhook-event-source", "webhook_received", Description: hostile) }, default)).Written.Single();
+        var written = (await _writer.InsertAsync(new[] { new NewTrigger(hostile, hostile, "webhook-event-source", "webhook_received", Description: hostile) }, false, false, default)).Written.Single();
         var read = (await ListAsync(new TriggerReader(Connection).QueryAsync(new TriggerFilter { Ids = new[] { written.Id } }, default))).Single();
         Assert.Equal(hostile, read.Name);
         Assert.Equal(hostile, read.WorkflowId);
@@ -44,7 +44,7 @@ public class TriggerWriterTests : DatabaseTest
     public async Task Missing_workflow_is_refused_per_item_when_workflows_exists()
     {
         await AddEngineTablesAsync("INSERT INTO workflows VALUES ('wf_bd11290f923b', 'Invoices');");
-        var result = await new TriggerWriter(Connection).InsertAsync(new[] { Sample("Known"), Sample("Unknown", workflow: "wf_missing") }, default);
+        var result = await new TriggerWriter(Connection).InsertAsync(new[] { Sample("Known"), Sample("Unknown", workflow: "wf_missing") }, false, false, default);
         Assert.Equal("Known", result.Written.Single().Name);
         Assert.Equal("Invoices", result.Written.Single().WorkflowName);
         Assert.Equal(new RejectedTrigger(1, TriggerRejection.WorkflowNotFound, WorkflowId: "wf_missing"), result.Rejected.Single());
@@ -53,20 +53,48 @@ public class TriggerWriterTests : DatabaseTest
     [Fact]
     public async Task Update_changes_only_the_given_fields_and_moves_updated_at()
     {
-        var row = (await _writer.InsertAsync(new[] { new NewTrigger("Keep me", "wf_1", "webhook-event-source", "webhook_received", "desc", null, "{\"a\": 1}") }, default)).Written.Single();
+        var row = (await _writer.InsertAsync(new[] { new NewTrigger("Keep me", "wf_1", "webhook-event-source", "webhook_received", "desc", null, "{\"a\": 1}") }, false, false, default)).Written.Single();
         // An hour in the past, so a write that forgets updated_at cannot pass for one that sets it.
         await Db.ExecuteAsync($"UPDATE workflow_triggers SET updated_at = now() - interval '1 hour' WHERE id = {row.Id}");
         var before = await Db.ScalarAsync<DateTime>($"SELECT updated_at FROM workflow_triggers WHERE id = {row.Id}");
 
-        var result = await _writer.UpdateAsync(new[] { new TriggerChange(row.Id, EventType: "pdf_file_added"), new TriggerChange(999999, Name: "Nobody") }, default);
+        var result = await _writer.UpdateAsync(new[] { new TriggerChange(row.Id, EventType: "pdf_file_added"), new TriggerChange(999999, Name: "Nobody") }, false, default);
         var updated = result.Written.Single();
         Assert.Equal(("Keep me", "desc", "webhook-event-source", "pdf_file_added"), (updated.Name, updated.Description, updated.Source, updated.EventType));
         Assert.Contains("\"a\": 1", updated.ConfigJson);
         Assert.True(updated.UpdatedAt > before.AddMinutes(59), $"updated_at {updated.UpdatedAt:o} should have moved on from {before:o}");
         Assert.Equal(new RejectedTrigger(1, TriggerRejection.NotFound, TriggerId: 999999), result.Rejected.Single());
 
-        var cleared = (await _writer.UpdateAsync(new[] { new TriggerChange(row.Id, SetDescription: true, Description: null) }, default)).Written.Single();
+        var cleared = (await _writer.UpdateAsync(new[] { new TriggerChange(row.Id, SetDescription: true, Description: null) }, false, default)).Written.Single();
         Assert.Null(cleared.Description);
+    }
+
+    [Fact]
+    public async Task A_write_at_an_old_row_version_is_refused_and_changes_nothing()
+    {
+        var read = (await _writer.InsertAsync(new[] { Sample("Versioned") }, false, false, default)).Written.Single();
+        // Someone else changes the row after it was read: its version moves on.
+        await Db.ExecuteAsync($"UPDATE workflow_triggers SET config = '{{\"changed\": true}}' WHERE id = {read.Id}");
+
+        var stale = new VersionedId(read.Id, read.RowVersion);
+        var update = await _writer.UpdateAsync(new[] { new TriggerChange(read.Id, read.RowVersion, Description: "mine", SetDescription: true) }, false, default);
+        var disable = await _writer.SetActiveAsync(new[] { stale }, false, default);
+        var delete = await _writer.DeleteAsync(new[] { stale }, default);
+        foreach (var result in new[] { update, disable, delete })
+        {
+            Assert.Empty(result.Written);
+            var refused = result.Rejected.Single();
+            Assert.Equal((TriggerRejection.ChangedSinceRead, read.Id), (refused.Reason, refused.TriggerId));
+            Assert.NotNull(refused.ChangedAt);
+        }
+
+        Assert.Equal(("{\"changed\": true}", true), (await Db.ScalarAsync<string>($"SELECT config::text FROM workflow_triggers WHERE id = {read.Id}"), await Db.ScalarAsync<bool>($"SELECT is_active FROM workflow_triggers WHERE id = {read.Id}")));
+
+        // At the current version (or with none: overwrite on purpose) the write goes through, and the new version comes back.
+        var current = await Db.ScalarAsync<long>($"SELECT xmin::text::bigint FROM workflow_triggers WHERE id = {read.Id}");
+        var written = (await _writer.UpdateAsync(new[] { new TriggerChange(read.Id, current, Description: "mine", SetDescription: true) }, false, default)).Written.Single();
+        Assert.NotEqual(current, written.RowVersion);
+        Assert.Single((await _writer.SetActiveAsync(new[] { new VersionedId(read.Id) }, false, default)).Written);
     }
 
     [Fact]
@@ -80,12 +108,12 @@ public class TriggerWriterTests : DatabaseTest
     [Fact]
     public async Task Activate_and_delete_report_missing_ids()
     {
-        var ids = (await _writer.InsertAsync(new[] { Sample("One"), Sample("Two") }, default)).Written.Select(r => r.Id).ToArray();
-        var disabled = await _writer.SetActiveAsync(new[] { ids[0], 777777 }, false, default);
+        var ids = (await _writer.InsertAsync(new[] { Sample("One"), Sample("Two") }, false, false, default)).Written.Select(r => r.Id).ToArray();
+        var disabled = await _writer.SetActiveAsync(new[] { new VersionedId(ids[0]), new VersionedId(777777) }, false, default);
         Assert.False(disabled.Written.Single().IsActive);
         Assert.Equal(777777, disabled.Rejected.Single().TriggerId);
 
-        var deleted = await _writer.DeleteAsync(ids, default);
+        var deleted = await _writer.DeleteAsync(ids.Select(id => new VersionedId(id)).ToArray(), default);
         Assert.Equal(2, deleted.Written.Count);
         Assert.Equal(0L, await Db.ScalarAsync<long>("SELECT count(*) FROM workflow_triggers"));
     }
@@ -96,7 +124,7 @@ public class TriggerWriterTests : DatabaseTest
         var random = new Random(7);
         var blob = new string(Enumerable.Range(0, 10000).Select(_ => (char)random.Next(33, 126)).ToArray());
         var config = System.Text.Json.JsonSerializer.Serialize(new { blob });
-        var error = await Assert.ThrowsAsync<TriggerEngineException>(() => _writer.InsertAsync(new[] { Sample("Small"), Sample("Huge", config: config) }, default));
+        var error = await Assert.ThrowsAsync<TriggerEngineException>(() => _writer.InsertAsync(new[] { Sample("Small"), Sample("Huge", config: config) }, false, false, default));
         Assert.True(error.IsRowRefusal);
         Assert.Contains("idx_trigger_lookup_covering", error.Message);
         Assert.Equal(0L, await Db.ScalarAsync<long>("SELECT count(*) FROM workflow_triggers"));

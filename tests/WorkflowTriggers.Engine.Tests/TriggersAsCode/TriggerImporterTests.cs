@@ -52,7 +52,7 @@ public class TriggerImporterTests : LiveAndOrphanedTriggersTest
     {
         await new SchemaInstaller(empty.Connection).ApplyAsync(null, false, false, default);
         var importer = new TriggerImporter(empty.Connection);
-        var plan = await importer.PlanAsync(TriggerDocument.Parse(original), default);
+        var plan = await importer.PlanAsync(TriggerDocument.Parse(original), false, default);
         Assert.All(plan.Items, i => Assert.Equal(ImportAction.Created, i.Action));
         await importer.ApplyAsync(plan, default);
         Assert.Equal(original, await ExportAsync(empty));
@@ -61,7 +61,7 @@ public class TriggerImporterTests : LiveAndOrphanedTriggersTest
         await empty.ExecuteAsync("INSERT INTO workflow_triggers (name, workflow_id, source, event_type) VALUES ('Next', 'wf_live', 'pdf-monitor-event-source', 'pdf_file_added')");
         Assert.Equal(4, await empty.ScalarAsync<int>("SELECT max(id) FROM workflow_triggers"));
 
-        var again = await importer.PlanAsync(TriggerDocument.Parse(original), default);
+        var again = await importer.PlanAsync(TriggerDocument.Parse(original), false, default);
         Assert.All(again.Items, i => Assert.Equal(ImportAction.Unchanged, i.Action));
     }
 
@@ -78,8 +78,9 @@ public class TriggerImporterTests : LiveAndOrphanedTriggersTest
               42
             ] }
             """;
+        await Db.ExecuteAsync("INSERT INTO workflow_nodes (workflow_id, node_id) VALUES ('wf_live', 'n1')");
         var importer = new TriggerImporter(Connection);
-        var plan = await importer.PlanAsync(TriggerDocument.Parse(file), default);
+        var plan = await importer.PlanAsync(TriggerDocument.Parse(file), false, default);
         var byEntry = plan.Items.ToDictionary(i => i.Entry);
         Assert.Equal(ImportAction.Updated, byEntry[1].Action);
         Assert.Equal(new[] { TriggerField.IsActive, TriggerField.Config }, byEntry[1].ChangedFields);
@@ -92,5 +93,10 @@ public class TriggerImporterTests : LiveAndOrphanedTriggersTest
         Assert.False(await Db.ScalarAsync<bool>("SELECT is_active FROM workflow_triggers WHERE id = 1"));
         Assert.Equal("n1", await Db.ScalarAsync<string>("SELECT target_node_id FROM workflow_triggers WHERE name = 'Brand new'"));
         Assert.Equal(4L, await Db.ScalarAsync<long>("SELECT count(*) FROM workflow_triggers"));
+
+        // The routing rule: a node the entry's workflow lacks is refused, unless forced.
+        const string elsewhere = """[ { "name": "Nowhere", "workflowId": "wf_live", "source": "webhook-event-source", "eventType": "webhook_received", "targetNodeId": "zzz" } ]""";
+        Assert.Equal("NodeNotInWorkflow", (await importer.PlanAsync(TriggerDocument.Parse(elsewhere), false, default)).Refused.Single().Violation.ErrorId);
+        Assert.Equal(ImportAction.Created, (await importer.PlanAsync(TriggerDocument.Parse(elsewhere), true, default)).Items.Single().Action);
     }
 }
