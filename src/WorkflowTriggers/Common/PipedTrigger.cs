@@ -127,7 +127,7 @@ public sealed class PipedTrigger
             TriggerField.Source => !string.Equals(Text(name), current.Source, StringComparison.Ordinal),
             TriggerField.EventType => !string.Equals(Text(name), current.EventType, StringComparison.Ordinal),
             TriggerField.TargetNodeId => !string.Equals(NoneIfEmpty(Text(name)), current.TargetNodeId, StringComparison.Ordinal),
-            TriggerField.IsActive => !LanguagePrimitives.IsTrue(Value(name)) == current.IsActive,
+            TriggerField.IsActive => LanguagePrimitives.IsTrue(Value(name)) != current.IsActive,
             TriggerField.Config => !ConfigConverter.JsonEquals(ConfigJson(), current.ConfigJson),
             _ => false,
         };
