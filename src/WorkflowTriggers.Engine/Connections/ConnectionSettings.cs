@@ -100,6 +100,16 @@ public static class ConnectionSettings
 
     public static string[] SslModeNames => Enum.GetNames<SslMode>();
 
+    /// <summary>The servers of a Host value ("a,b:5433,[::1]:6432"), each as host:port with <paramref name="defaultPort"/> where it names none.</summary>
+    public static IReadOnlyList<string> Hosts(string host, int defaultPort) =>
+        host.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(h =>
+            {
+                var (name, port) = SplitServer(h);
+                return (name.Contains(':') ? $"[{name}]" : name) + ":" + (port ?? defaultPort).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            })
+            .ToArray();
+
     internal static (string Host, int? Port) SplitServer(string server)
     {
         if (string.IsNullOrWhiteSpace(server))

@@ -21,6 +21,7 @@ public sealed class TriggerConnection
         var builder = new NpgsqlConnectionStringBuilder(effectiveConnectionString);
         Host = builder.Host ?? "localhost";
         Port = builder.Port;
+        Hosts = ConnectionSettings.Hosts(Host, Port);
         Database = builder.Database ?? builder.Username ?? string.Empty;
         Username = builder.Username ?? Environment.UserName;
         SslMode = builder.SslMode.ToString();
@@ -31,6 +32,12 @@ public sealed class TriggerConnection
     public string Host { get; }
 
     public int Port { get; }
+
+    /// <summary>
+    /// Every server the connection may use, each with the port Npgsql will use for it: a multi-host string's port
+    /// applies only to hosts that do not name their own.
+    /// </summary>
+    public IReadOnlyList<string> Hosts { get; }
 
     public string Database { get; }
 
@@ -48,7 +55,9 @@ public sealed class TriggerConnection
     /// <summary>The schema unqualified names resolve to (the first of search_path that exists).</summary>
     public string? Schema { get; private set; }
 
-    public override string ToString() => $"Host={Host};Port={Port};Database={Database};Username={Username}";
+    public override string ToString() => Hosts.Count == 1
+        ? $"Host={Host};Port={Port};Database={Database};Username={Username}"
+        : $"Host={string.Join(",", Hosts)};Database={Database};Username={Username}";
 
     /// <summary>The shared connection for this connection string, creating its pool the first time.</summary>
     public static TriggerConnection For(string connectionString)

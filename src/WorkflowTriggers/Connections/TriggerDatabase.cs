@@ -14,6 +14,9 @@ public sealed class TriggerDatabase
 
     public int Port => Engine.Port;
 
+    /// <summary>Every server the connection may use, each with the port it will be reached on.</summary>
+    public IReadOnlyList<string> Hosts => Engine.Hosts;
+
     public string Database => Engine.Database;
 
     public string Username => Engine.Username;

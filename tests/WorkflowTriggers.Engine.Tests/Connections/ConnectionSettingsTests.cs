@@ -56,4 +56,13 @@ public class ConnectionSettingsTests
         Assert.Contains("Require", error.Message);
         Assert.Contains("Sometimes", error.Message);
     }
+
+    [Fact]
+    public void A_multi_host_string_shows_each_host_with_the_port_it_will_use()
+    {
+        var connection = TriggerConnection.For("Host=a:1,b,[::1]:6432;Port=5433;Database=engine;Username=ops");
+        Assert.Equal(new[] { "a:1", "b:5433", "[::1]:6432" }, connection.Hosts);
+        Assert.Equal("Host=a:1,b:5433,[::1]:6432;Database=engine;Username=ops", connection.ToString());
+        Assert.Equal("Host=db;Port=5433;Database=engine;Username=ops", TriggerConnection.For("Host=db;Port=5433;Database=engine;Username=ops").ToString());
+    }
 }
