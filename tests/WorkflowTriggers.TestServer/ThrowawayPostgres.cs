@@ -17,6 +17,9 @@ public sealed class ThrowawayPostgres
 {
     public const string ConnectionVariable = "WORKFLOW_TRIGGERS_TEST_CONNECTION";
 
+    /// <summary>A folder of PostgreSQL server binaries (initdb, pg_ctl, postgres) to use instead of the installed ones.</summary>
+    public const string BinariesVariable = "WORKFLOW_TRIGGERS_PG_BIN";
+
     private ThrowawayPostgres(string adminConnectionString, string kind, string? stopState)
     {
         AdminConnectionString = adminConnectionString;
@@ -193,15 +196,34 @@ public sealed class ThrowawayPostgres
         }
 
         private static string StopCommand(string bin, string data, string? runAs) =>
-            $"{(runAs is null ? string.Empty : $"runuser -u {runAs} -- ")}'{Path.Combine(bin, "pg_ctl")}' -D '{data}' -m fast -w stop";
+            $"{LibraryPathPrefix(bin)}{(runAs is null ? string.Empty : $"runuser -u {runAs} -- ")}'{Path.Combine(bin, "pg_ctl")}' -D '{data}' -m fast -w stop";
 
-        private static Task RunAs(string? user, string program, params string[] args) =>
-            user is null
-                ? Shell.RunAsync(program, args)
-                : Shell.RunAsync("runuser", new[] { "-u", user, "--", program }.Concat(args).ToArray());
+        private static Task RunAs(string? user, string program, params string[] args)
+        {
+            var libraries = LibraryFolder(Path.GetDirectoryName(program)!);
+            return user is null
+                ? Shell.RunAsync(program, args, libraries: libraries)
+                : Shell.RunAsync("runuser", new[] { "-u", user, "--", program }.Concat(args).ToArray(), libraries: libraries);
+        }
+
+        // Binaries unpacked from a package (not installed) find their shared libraries in the lib folder beside bin.
+        private static string? LibraryFolder(string bin)
+        {
+            var lib = Path.Combine(Path.GetDirectoryName(bin)!, "lib");
+            return Environment.GetEnvironmentVariable(BinariesVariable) is { Length: > 0 } && Directory.Exists(lib) ? lib : null;
+        }
+
+        private static string LibraryPathPrefix(string bin) => LibraryFolder(bin) is { } lib ? $"LD_LIBRARY_PATH='{lib}' " : string.Empty;
 
         private static string FindBinaries()
         {
+            if (Environment.GetEnvironmentVariable(BinariesVariable) is { Length: > 0 } chosen)
+            {
+                return File.Exists(Path.Combine(chosen, "initdb"))
+                    ? chosen
+                    : throw new InvalidOperationException($"${BinariesVariable} is '{chosen}', which holds no initdb.");
+            }
+
             var onPath = (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
                 .Split(':', StringSplitOptions.RemoveEmptyEntries)
                 .FirstOrDefault(dir => File.Exists(Path.Combine(dir, "initdb")) && File.Exists(Path.Combine(dir, "pg_ctl")));
@@ -239,9 +261,14 @@ public sealed class ThrowawayPostgres
 
 internal static class Shell
 {
-    public static async Task RunAsync(string program, string[] args, bool check = true)
+    public static async Task RunAsync(string program, string[] args, bool check = true, string? libraries = null)
     {
         var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (libraries is not null)
+        {
+            info.Environment["LD_LIBRARY_PATH"] = libraries;
+        }
+
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);

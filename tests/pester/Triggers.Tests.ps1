@@ -334,22 +334,32 @@ Describe 'Set-WorkflowTrigger, Enable/Disable-WorkflowTrigger, Remove-WorkflowTr
     }
 
     It 'acts only on triggers, records with an Id and ids: a process is NotATrigger, even one whose Id is a trigger id' {
-        Invoke-TestSql $script:db "INSERT INTO workflow_triggers (id, name, workflow_id, source, event_type) VALUES ($PID, 'Same id as this process', 'wf_pid', 'webhook-event-source', 'webhook_received')"
-        Get-Process -Id $PID | Remove-WorkflowTrigger -Force -ErrorVariable refused -ErrorAction SilentlyContinue
-        $refused[0].FullyQualifiedErrorId | Should -BeLike 'NotATrigger,*'
-        $refused[0].Exception.Message | Should -BeLike '*System.Diagnostics.Process*'
-        Get-WorkflowTrigger -Id $PID | Should -Not -BeNullOrEmpty
-        Get-Process -Id $PID | Select-Object Id, Name | Disable-WorkflowTrigger -ErrorAction SilentlyContinue -ErrorVariable selected
-        $selected[0].FullyQualifiedErrorId | Should -BeLike 'NotATrigger,*'
-        (Get-WorkflowTrigger -Id $PID).IsActive | Should -BeTrue
+        # A database of its own, so the id this process has is surely free for the trigger.
+        $own = New-TestDatabase
+        try {
+            Install-TriggerSchema -ConnectionString $own | Out-Null
+            $PSDefaultParameterValues['*-WorkflowTrigger:ConnectionString'] = $own
+            Invoke-TestSql $own "INSERT INTO workflow_triggers (id, name, workflow_id, source, event_type) VALUES ($PID, 'Same id as this process', 'wf_pid', 'webhook-event-source', 'webhook_received')"
+            Get-Process -Id $PID | Remove-WorkflowTrigger -Force -ErrorVariable refused -ErrorAction SilentlyContinue
+            $refused[0].FullyQualifiedErrorId | Should -BeLike 'NotATrigger,*'
+            $refused[0].Exception.Message | Should -BeLike '*System.Diagnostics.Process*'
+            Get-WorkflowTrigger -Id $PID | Should -Not -BeNullOrEmpty
+            Get-Process -Id $PID | Select-Object Id, Name | Disable-WorkflowTrigger -ErrorAction SilentlyContinue -ErrorVariable selected
+            $selected[0].FullyQualifiedErrorId | Should -BeLike 'NotATrigger,*'
+            (Get-WorkflowTrigger -Id $PID).IsActive | Should -BeTrue
 
-        # Deserialized triggers, records and typed ids are triggers.
-        $file = Join-Path $TestDrive 'triggers.clixml'
-        Get-WorkflowTrigger -Id $PID | Export-Clixml $file
-        (Import-Clixml $file | Disable-WorkflowTrigger -PassThru).IsActive | Should -BeFalse
-        ([pscustomobject]@{ Id = $PID } | Enable-WorkflowTrigger -PassThru).IsActive | Should -BeTrue
-        ("$PID" | Get-WorkflowTrigger).Id | Should -Be $PID
-        ($PID | Remove-WorkflowTrigger -Force -PassThru).Id | Should -Be $PID
+            # Deserialized triggers, records and typed ids are triggers.
+            $file = Join-Path $TestDrive 'triggers.clixml'
+            Get-WorkflowTrigger -Id $PID | Export-Clixml $file
+            (Import-Clixml $file | Disable-WorkflowTrigger -PassThru).IsActive | Should -BeFalse
+            ([pscustomobject]@{ Id = $PID } | Enable-WorkflowTrigger -PassThru).IsActive | Should -BeTrue
+            ("$PID" | Get-WorkflowTrigger).Id | Should -Be $PID
+            ($PID | Remove-WorkflowTrigger -Force -PassThru).Id | Should -Be $PID
+        }
+        finally {
+            $PSDefaultParameterValues.Remove('*-WorkflowTrigger:ConnectionString')
+            Remove-TestDatabase $own
+        }
     }
 
     It 'asks before deleting unless -Force: where it cannot ask, it deletes nothing' {
