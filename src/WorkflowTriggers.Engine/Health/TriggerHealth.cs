@@ -42,6 +42,7 @@ public sealed class TriggerHealth
     public const string OrphanCheck = "OrphanTriggers";
     public const string UntargetedCheck = "ActiveTriggersWithoutTargetNode";
     public const string BrokenRoutesCheck = "BrokenRoutes";
+    public const string UnvalidatedConstraintsCheck = "UnvalidatedConstraints";
     public const string InvalidIndexCheck = "InvalidIndexes";
     public const string DuplicateIndexCheck = "DuplicateIndexes";
     public const string StatisticsCheck = "StatisticsFreshness";
@@ -111,8 +112,11 @@ public sealed class TriggerHealth
         var foreignKey = tables.Workflows ? Query<bool?>(ForeignKeySql, new { Name = SchemaSteps.ForeignKeyName }, cancellationToken) : null;
         var statistics = Query<StatisticsRow>(StatisticsSql, null, cancellationToken);
         var brokenRoutes = RoutingRule.Applies(tables) ? Query<BrokenRoutesRow>(BrokenRoutesSql, null, cancellationToken) : null;
+        var unvalidated = _connection.RunAsync(
+            async c => (IReadOnlyList<string>)(await c.QueryAsync<string>(new CommandDefinition(SchemaSteps.UnvalidatedChecksSql, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToList(),
+            cancellationToken);
         var indexes = new IndexHealth(_connection).GetAsync(IndexHealth.DefaultLowUsageThreshold, cancellationToken);
-        await Task.WhenAll(new Task[] { schema, counts, statistics, indexes }.Concat(new Task?[] { orphans, foreignKey, brokenRoutes }.OfType<Task>())).ConfigureAwait(false);
+        await Task.WhenAll(new Task[] { schema, counts, statistics, indexes, unvalidated }.Concat(new Task?[] { orphans, foreignKey, brokenRoutes }.OfType<Task>())).ConfigureAwait(false);
 
         var table = counts.Result;
         var checks = new List<TriggerHealthCheck>
@@ -122,6 +126,7 @@ public sealed class TriggerHealth
             CheckOrphans(orphans?.Result),
             CheckUntargeted(table.UntargetedActive, table.ActiveRecords),
             CheckBrokenRoutes(brokenRoutes?.Result),
+            CheckUnvalidatedConstraints(unvalidated.Result),
             CheckInvalidIndexes(indexes.Result),
             CheckDuplicateIndexes(indexes.Result),
             CheckStatistics(statistics.Result, table.TotalRecords, DateTime.UtcNow),
@@ -174,6 +179,10 @@ public sealed class TriggerHealth
         { Inactive: > 0 } b => new(BrokenRoutesCheck, HealthStatus.Warn, $"{b.Inactive:N0} inactive trigger(s) route to a node that is not a node of their workflow (ids {string.Join(", ", b.FirstInactive)}{(b.Inactive > b.FirstInactive.Length ? ", ..." : string.Empty)}): enabling them would route nowhere."),
         _ => new(BrokenRoutesCheck, HealthStatus.Pass, "Every targeted trigger's node is a node of its workflow."),
     };
+
+    private static TriggerHealthCheck CheckUnvalidatedConstraints(IReadOnlyList<string> names) => names.Count == 0
+        ? new(UnvalidatedConstraintsCheck, HealthStatus.Pass, "Every CHECK constraint is validated.")
+        : new(UnvalidatedConstraintsCheck, HealthStatus.Warn, $"NOT VALID: {string.Join(", ", names)}. Rows older than the constraint may break it; new rows are checked.");
 
     private static TriggerHealthCheck CheckInvalidIndexes(IReadOnlyList<TriggerIndexHealth> indexes)
     {

@@ -126,6 +126,11 @@ public sealed class SchemaInstaller
                     new { version.Version, version.Name, Adopted = step.Action == SchemaAction.Adopt },
                     transaction,
                     cancellationToken: cancellationToken)).ConfigureAwait(false);
+                if (step.Version == SchemaSteps.BaseVersion)
+                {
+                    // The CHECK constraints come with the base version: say once which rows keep one NOT VALID.
+                    detail = await DescribeUnvalidatedChecksAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
+                }
                 break;
             case SchemaAction.Downgrade:
                 await connection.ExecuteAsync(new CommandDefinition(version!.DownSql!, transaction: transaction, commandTimeout: 0, cancellationToken: cancellationToken)).ConfigureAwait(false);
@@ -149,6 +154,24 @@ public sealed class SchemaInstaller
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return new SchemaStepResult(step.Version, step.Name, step.Action, watch.Elapsed, detail);
+    }
+
+    /// <summary>
+    /// For each of the document's CHECK constraints left NOT VALID (rows of an adopted table break it): how many rows,
+    /// which, and how to validate it once they are fixed. Null when every constraint holds.
+    /// </summary>
+    private static async Task<string?> DescribeUnvalidatedChecksAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        var names = (await connection.QueryAsync<string>(new CommandDefinition(SchemaSteps.UnvalidatedChecksSql, transaction: transaction, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToList();
+        var lines = new List<string>();
+        foreach (var (name, check) in SchemaSteps.CheckConstraints.Where(c => names.Contains(c.Name)))
+        {
+            var (count, firstIds) = await connection.QuerySingleAsync<(long, int[])>(new CommandDefinition(SchemaSteps.ViolatorsSql(check), transaction: transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            lines.Add($"{count} existing row(s) break {name} ({check}; ids {string.Join(", ", firstIds)}{(count > firstIds.Length ? ", ..." : string.Empty)}): "
+                      + $"it was added NOT VALID so they stay, and new rows are checked. Fix them, then run: ALTER TABLE workflow_triggers VALIDATE CONSTRAINT {name};");
+        }
+
+        return lines.Count == 0 ? null : string.Join("\n", lines);
     }
 
     private static void CheckTarget(string? targetVersion)

@@ -148,12 +148,30 @@ public static class SchemaSteps
     private static string IndexesOf(string version) =>
         string.Concat(Indexes.Where(i => i.Version == version).Select(i => $"CREATE INDEX IF NOT EXISTS {i.Name} {i.Definition};\n"));
 
-    // ADD CONSTRAINT has no IF NOT EXISTS; a catalog look-up makes each one safe to run again.
+    // ADD CONSTRAINT has no IF NOT EXISTS; a catalog look-up makes each one safe to run again. Each is added NOT VALID
+    // and then validated: rows of an adopted table that break it keep the constraint NOT VALID (new rows are checked,
+    // old ones stay), as the workflows foreign key does with orphans, instead of failing the whole install.
     private static string ConstraintsSql() =>
         "DO $$\nBEGIN\n" + string.Concat(CheckConstraints.Select(c => $"""
                 IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'workflow_triggers'::regclass AND conname = '{c.Name}') THEN
-                    ALTER TABLE workflow_triggers ADD CONSTRAINT {c.Name} CHECK ({c.Check});
+                    ALTER TABLE workflow_triggers ADD CONSTRAINT {c.Name} CHECK ({c.Check}) NOT VALID;
+                    BEGIN
+                        ALTER TABLE workflow_triggers VALIDATE CONSTRAINT {c.Name};
+                    EXCEPTION WHEN check_violation THEN
+                        NULL;
+                    END;
                 END IF;
 
             """)) + "END\n$$;\n";
+
+    /// <summary>The document's CHECK constraints that exist but are NOT VALID: rows older than them may break them.</summary>
+    public const string UnvalidatedChecksSql = """
+        SELECT conname FROM pg_constraint
+        WHERE conrelid = to_regclass('workflow_triggers') AND contype = 'c' AND NOT convalidated
+        ORDER BY conname
+        """;
+
+    /// <summary>How many rows break a CHECK (it is false for them; NULL passes a CHECK), and the first of their ids.</summary>
+    public static string ViolatorsSql(string check) =>
+        $"SELECT count(*) AS Count, coalesce((array_agg(id ORDER BY id))[1:5], ARRAY[]::int[]) AS FirstIds FROM workflow_triggers WHERE ({check}) IS FALSE";
 }

@@ -68,6 +68,8 @@ public sealed class TriggerHealthCheck
         (Engine.Health.TriggerHealth.OrphanCheck, _) => "Remove-OrphanTrigger -Delete -IncludeInactive removes them.",
         (Engine.Health.TriggerHealth.UntargetedCheck, _) => "Invoke-TriggerBackfill -WhatIf shows where they would go.",
         (Engine.Health.TriggerHealth.BrokenRoutesCheck, _) => "Test-WorkflowTrigger shows where their events land; Set-TriggerTargetNode routes them to a node of their workflow (-Clear to its first input node).",
+        (Engine.Health.TriggerHealth.UnvalidatedConstraintsCheck, _) =>
+            "Install-TriggerSchema's warning lists the rows that break each; fix them, then run: ALTER TABLE workflow_triggers VALIDATE CONSTRAINT <name>;",
         (Engine.Health.TriggerHealth.InvalidIndexCheck or Engine.Health.TriggerHealth.DuplicateIndexCheck, _) => "Get-TriggerIndexHealth gives the SQL that fixes each.",
         (Engine.Health.TriggerHealth.StatisticsCheck, _) => "Run Invoke-TriggerIndexMaintenance -Analyze.",
         _ => string.Empty,

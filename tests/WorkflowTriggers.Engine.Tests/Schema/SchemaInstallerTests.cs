@@ -1,3 +1,4 @@
+using Npgsql;
 using WorkflowTriggers.Engine.Common;
 using WorkflowTriggers.Engine.Schema;
 
@@ -76,6 +77,38 @@ public class SchemaInstallerTests
         Assert.Equal(1L, await db.ScalarAsync<long>("SELECT count(*) FROM workflow_triggers WHERE name = 'Legacy one'"));
         Assert.Equal(1L, await db.ScalarAsync<long>("SELECT count(*) FROM pg_indexes WHERE indexname = 'idx_trigger_config_gin'"));
         Assert.True((await installer.GetStatusAsync(default)).AppliedSteps.Single(s => s.Version == "1.0.0").Adopted);
+        await db.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Rows_that_break_the_documents_checks_keep_those_constraints_not_valid_and_are_named()
+    {
+        var (db, installer) = await NewAsync();
+        await db.ExecuteAsync("""
+            CREATE TABLE workflow_triggers (id SERIAL PRIMARY KEY, name VARCHAR(255) NOT NULL, description TEXT,
+              workflow_id VARCHAR(255) NOT NULL, source VARCHAR(255) NOT NULL, event_type VARCHAR(255) NOT NULL,
+              config JSONB DEFAULT '{}', is_active BOOLEAN DEFAULT true,
+              created_at TIMESTAMPTZ DEFAULT CURRENT_TIMESTAMP, updated_at TIMESTAMPTZ DEFAULT CURRENT_TIMESTAMP);
+            INSERT INTO workflow_triggers (name, workflow_id, source, event_type) VALUES
+              ('Fine one', 'wf_1', 'scheduler-event-source', 'cron_trigger'),
+              ('ab', 'wf_1', 'scheduler-event-source', 'cron_trigger'),
+              ('Upper case', 'wf_1', 'scheduler-event-source', 'Cron_Trigger');
+            """);
+
+        var steps = await installer.ApplyAsync(null, false, true, default);
+        var adopted = steps.First();
+        Assert.Equal(SchemaAction.Adopt, adopted.Action);
+        Assert.Contains("1 existing row(s) break chk_trigger_name_valid", adopted.Detail);
+        Assert.Contains("ids 2)", adopted.Detail);
+        Assert.Contains("VALIDATE CONSTRAINT chk_event_type_format", adopted.Detail);
+        Assert.Equal(3L, await db.ScalarAsync<long>("SELECT count(*) FROM workflow_triggers"));
+        Assert.Equal("chk_event_type_format,chk_trigger_name_valid", await db.ScalarAsync<string>(
+            "SELECT string_agg(conname, ',' ORDER BY conname) FROM pg_constraint WHERE conrelid = 'workflow_triggers'::regclass AND contype = 'c' AND NOT convalidated"));
+
+        // New rows are checked all the same; health warns until the rows are fixed and the constraints validated.
+        await Assert.ThrowsAsync<PostgresException>(() => db.ExecuteAsync("INSERT INTO workflow_triggers (name, workflow_id, source, event_type) VALUES ('xy', 'wf_1', 'a1', 'e')"));
+        var check = (await new Health.TriggerHealth(db.Connection).GetAsync(default)).Checks.Single(c => c.Name == Health.TriggerHealth.UnvalidatedConstraintsCheck);
+        Assert.Equal((Health.HealthStatus.Warn, true), (check.Status, check.Detail.Contains("chk_trigger_name_valid")));
         await db.DisposeAsync();
     }
 
