@@ -102,21 +102,68 @@ public sealed class TriggerConnection
         }
     }
 
-    /// <summary>Runs work in one transaction: all of it is written, or none of it (also on cancellation).</summary>
+    /// <summary>
+    /// Runs work that only reads. A pooled connection the server has closed since it was last used (a restart, a
+    /// failover, pg_terminate_backend, idle_session_timeout) fails on its first use; a read has changed nothing, so
+    /// it runs once more on a fresh connection instead of failing the command.
+    /// </summary>
+    internal async Task<T> ReadAsync<T>(Func<NpgsqlConnection, Task<T>> work, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await RunAsync(work, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TriggerEngineException ex) when (ex.Kind == TriggerErrorKind.ConnectionFailed)
+        {
+            // Translate has cleared the pool: the other connections the server closed go with this one.
+            return await RunAsync(work, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Runs work in one transaction: all of it is written, or none of it (also on cancellation). A write is never run
+    /// twice: when the connection fails, the error says whether anything may have been committed.
+    /// </summary>
     internal Task<T> InTransactionAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken) =>
         RunAsync(
             async connection =>
             {
                 await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-                var result = await work(connection, transaction).ConfigureAwait(false);
-                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                T result;
+                try
+                {
+                    result = await work(connection, transaction).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (Translate(ex) is TriggerEngineException { Kind: TriggerErrorKind.ConnectionFailed } failed)
+                {
+                    throw new TriggerEngineException(failed.Kind, $"{failed.Message} Its transaction was not committed: nothing of it was written.", failed.SqlState, ex)
+                    {
+                        ErrorId = failed.ErrorId,
+                        TableName = failed.TableName,
+                        ColumnName = failed.ColumnName,
+                    };
+                }
+
+                try
+                {
+                    await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (Translate(ex) is TriggerEngineException { Kind: TriggerErrorKind.ConnectionFailed } failed)
+                {
+                    // The COMMIT may have reached the server before the connection broke: only the database can tell.
+                    throw new TriggerEngineException(failed.Kind, $"{failed.Message} It broke while committing, so the batch may or may not have been written.", failed.SqlState, ex)
+                    {
+                        ErrorId = "CommitOutcomeUnknown",
+                    };
+                }
+
                 return result;
             },
             cancellationToken);
 
     /// <summary>Which of the module's and the engine's tables this database has, asked now (callers cache it per command).</summary>
     internal Task<EngineTables> ProbeTablesAsync(CancellationToken cancellationToken) =>
-        RunAsync(c => EngineTables.ProbeAsync(c, cancellationToken), cancellationToken);
+        ReadAsync(c => EngineTables.ProbeAsync(c, cancellationToken), cancellationToken);
 
     internal Exception Translate(Exception exception)
     {

@@ -133,7 +133,7 @@ public sealed class IndexHealth
     /// <summary>Every index of workflow_triggers with usage, duplicates, overlaps and a recommendation. Reads only.</summary>
     public async Task<IReadOnlyList<TriggerIndexHealth>> GetAsync(int lowUsageThreshold, CancellationToken cancellationToken)
     {
-        var rows = await _connection.RunAsync(
+        var rows = await _connection.ReadAsync(
             async c =>
             {
                 await RequireTableAsync(c, cancellationToken).ConfigureAwait(false);

@@ -112,7 +112,7 @@ public sealed class TriggerHealth
         var foreignKey = tables.Workflows ? Query<bool?>(ForeignKeySql, new { Name = SchemaSteps.ForeignKeyName }, cancellationToken) : null;
         var statistics = Query<StatisticsRow>(StatisticsSql, null, cancellationToken);
         var brokenRoutes = RoutingRule.Applies(tables) ? Query<BrokenRoutesRow>(BrokenRoutesSql, null, cancellationToken) : null;
-        var unvalidated = _connection.RunAsync(
+        var unvalidated = _connection.ReadAsync(
             async c => (IReadOnlyList<string>)(await c.QueryAsync<string>(new CommandDefinition(SchemaSteps.UnvalidatedChecksSql, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToList(),
             cancellationToken);
         var indexes = new IndexHealth(_connection).GetAsync(IndexHealth.DefaultLowUsageThreshold, cancellationToken);
@@ -218,7 +218,7 @@ public sealed class TriggerHealth
     }
 
     private Task<T> Query<T>(string sql, object? parameters, CancellationToken cancellationToken) =>
-        _connection.RunAsync(c => c.QueryFirstOrDefaultAsync<T>(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken)), cancellationToken)!;
+        _connection.ReadAsync(c => c.QueryFirstOrDefaultAsync<T>(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken)), cancellationToken)!;
 
     private sealed class TableRow
     {

@@ -125,7 +125,7 @@ public sealed class TriggerMetrics
             ORDER BY ExecutionCount DESC, t.id
             LIMIT @Top
             """;
-        return await _connection.RunAsync(
+        return await _connection.ReadAsync(
             async c =>
             {
                 if (!(await EngineTables.ProbeAsync(c, cancellationToken).ConfigureAwait(false)).ExecutionLogs)
@@ -140,7 +140,7 @@ public sealed class TriggerMetrics
     }
 
     private Task<IReadOnlyList<T>> QueryAsync<T>(string sql, object? parameters, CancellationToken cancellationToken) =>
-        _connection.RunAsync(
+        _connection.ReadAsync(
             async c => (IReadOnlyList<T>)(await c.QueryAsync<T>(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToList(),
             cancellationToken);
 }

@@ -75,7 +75,7 @@ public sealed class TriggerBackfill
             GROUP BY t.workflow_id, f.node_id
             ORDER BY t.workflow_id
             """;
-        return await _connection.RunAsync(
+        return await _connection.ReadAsync(
             async c =>
             {
                 WorkflowGraph.RequireGraph(await EngineTables.ProbeAsync(c, cancellationToken).ConfigureAwait(false), _connection.ToString());

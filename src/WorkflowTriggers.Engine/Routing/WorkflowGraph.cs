@@ -94,7 +94,7 @@ public sealed class WorkflowGraph
             return Array.Empty<InputNode>();
         }
 
-        return await _connection.RunAsync(
+        return await _connection.ReadAsync(
             async c =>
             {
                 RequireGraph(await EngineTables.ProbeAsync(c, cancellationToken).ConfigureAwait(false), _connection.ToString());
@@ -138,7 +138,7 @@ public sealed class WorkflowGraph
             ORDER BY t.id
             """;
 
-        return await _connection.RunAsync(
+        return await _connection.ReadAsync(
             async c =>
             {
                 var tables = await EngineTables.ProbeAsync(c, cancellationToken).ConfigureAwait(false);

@@ -22,7 +22,7 @@ public sealed class SchemaInstaller
     public SchemaInstaller(TriggerConnection connection) => _connection = connection;
 
     public Task<SchemaStatus> GetStatusAsync(CancellationToken cancellationToken) =>
-        _connection.RunAsync(
+        _connection.ReadAsync(
             async c =>
             {
                 var state = await ReadStateAsync(c, cancellationToken).ConfigureAwait(false);
@@ -43,14 +43,14 @@ public sealed class SchemaInstaller
     public Task<IReadOnlyList<PlannedSchemaStep>> PlanAsync(string? targetVersion, CancellationToken cancellationToken)
     {
         CheckTarget(targetVersion);
-        return _connection.RunAsync(
+        return _connection.ReadAsync(
             async c => SchemaPlanner.Plan(await ReadStateAsync(c, cancellationToken).ConfigureAwait(false), targetVersion),
             cancellationToken);
     }
 
     /// <summary>How many triggers have a target node: what a downgrade to 1.0.0 would lose.</summary>
     public Task<long> CountTargetedTriggersAsync(CancellationToken cancellationToken) =>
-        _connection.RunAsync(
+        _connection.ReadAsync(
             async c =>
             {
                 var state = await ReadStateAsync(c, cancellationToken).ConfigureAwait(false);

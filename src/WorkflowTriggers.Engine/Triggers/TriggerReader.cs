@@ -52,34 +52,51 @@ public sealed class TriggerReader
 
         // Dapper's row parser over the driver's own command and reader: typed rows, one at a time, and a command this
         // method can cancel on the server when the caller stops reading early (Select-Object -First).
-        await using var connection = await _connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = new NpgsqlCommand(sql.ToString(), connection);
-        if (filter.Ids is not null) command.Parameters.Add(new NpgsqlParameter<int[]>("Ids", filter.Ids.ToArray()));
-        if (nameRegex is not null) command.Parameters.Add(new NpgsqlParameter<string>("NameRegex", nameRegex));
-        if (filter.WorkflowId is not null) command.Parameters.Add(new NpgsqlParameter<string>("WorkflowId", filter.WorkflowId));
-        if (filter.Source is not null) command.Parameters.Add(new NpgsqlParameter<string>("Source", filter.Source));
-        if (filter.EventType is not null) command.Parameters.Add(new NpgsqlParameter<string>("EventType", filter.EventType));
-        if (filter.TargetNodeId is not null) command.Parameters.Add(new NpgsqlParameter<string>("TargetNodeId", filter.TargetNodeId));
-
+        NpgsqlConnection connection;
+        NpgsqlCommand command;
         NpgsqlDataReader reader;
-        try
+        bool more;
+        for (var attempt = 1; ; attempt++)
         {
-            reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            throw _connection.Translate(ex);
+            connection = await _connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            command = new NpgsqlCommand(sql.ToString(), connection);
+            if (filter.Ids is not null) command.Parameters.Add(new NpgsqlParameter<int[]>("Ids", filter.Ids.ToArray()));
+            if (nameRegex is not null) command.Parameters.Add(new NpgsqlParameter<string>("NameRegex", nameRegex));
+            if (filter.WorkflowId is not null) command.Parameters.Add(new NpgsqlParameter<string>("WorkflowId", filter.WorkflowId));
+            if (filter.Source is not null) command.Parameters.Add(new NpgsqlParameter<string>("Source", filter.Source));
+            if (filter.EventType is not null) command.Parameters.Add(new NpgsqlParameter<string>("EventType", filter.EventType));
+            if (filter.TargetNodeId is not null) command.Parameters.Add(new NpgsqlParameter<string>("TargetNodeId", filter.TargetNodeId));
+            try
+            {
+                reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                more = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                break;
+            }
+            catch (Exception ex)
+            {
+                var failure = _connection.Translate(ex);
+                await command.DisposeAsync().ConfigureAwait(false);
+                await connection.DisposeAsync().ConfigureAwait(false);
+                // No row has been returned yet: a pooled connection the server had closed is retried once, fresh.
+                if (attempt == 1 && failure is TriggerEngineException { Kind: TriggerErrorKind.ConnectionFailed })
+                {
+                    continue;
+                }
+
+                throw failure;
+            }
         }
 
         var finished = false;
         try
         {
             var parse = reader.GetRowParser<TriggerRecord>();
-            while (true)
+            while (more)
             {
+                yield return parse(reader);
+
                 // Rows already in the driver's buffer do not look at the token; this makes Ctrl+C prompt.
                 cancellationToken.ThrowIfCancellationRequested();
-                bool more;
                 try
                 {
                     more = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
@@ -88,15 +105,9 @@ public sealed class TriggerReader
                 {
                     throw _connection.Translate(ex);
                 }
-
-                if (!more)
-                {
-                    finished = true;
-                    yield break;
-                }
-
-                yield return parse(reader);
             }
+
+            finished = true;
         }
         finally
         {
@@ -115,6 +126,9 @@ public sealed class TriggerReader
             {
                 // The statement was cancelled on purpose; its cancellation error is not news.
             }
+
+            await command.DisposeAsync().ConfigureAwait(false);
+            await connection.DisposeAsync().ConfigureAwait(false);
         }
     }
 
@@ -141,7 +155,7 @@ public sealed class TriggerReader
     public async Task<Dictionary<int, TriggerRecord>> CurrentAsync(IReadOnlyCollection<int> ids, CancellationToken cancellationToken)
     {
         var tables = _tables ??= await _connection.ProbeTablesAsync(cancellationToken).ConfigureAwait(false);
-        return await _connection.RunAsync(c => TriggerLookups.CurrentAsync(c, null, tables, ids, cancellationToken), cancellationToken).ConfigureAwait(false);
+        return await _connection.ReadAsync(c => TriggerLookups.CurrentAsync(c, null, tables, ids, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The column of workflow_triggers a <see cref="TriggerColumn"/> names. SQL takes column names from here, never from a caller's text.</summary>

@@ -84,7 +84,7 @@ public sealed class TriggerImporter
         var byName = new Dictionary<(string WorkflowId, string Name), List<TriggerRecord>>();
         var missingWorkflows = new HashSet<string>(StringComparer.Ordinal);
         var brokenRoutes = new HashSet<(string WorkflowId, string NodeId)>();
-        await _connection.RunAsync(
+        await _connection.ReadAsync(
             async connection =>
             {
                 foreach (var chunk in valid.Chunk(StatementSize))

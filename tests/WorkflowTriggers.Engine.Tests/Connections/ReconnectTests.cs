@@ -1,0 +1,60 @@
+using WorkflowTriggers.Engine.Common;
+using WorkflowTriggers.Engine.Connections;
+using WorkflowTriggers.Engine.Metrics;
+using WorkflowTriggers.Engine.Triggers;
+using static WorkflowTriggers.Engine.Tests.TriggerTestData;
+
+namespace WorkflowTriggers.Engine.Tests;
+
+/// <summary>What happens to the pool's connections when the server ends them (restart, failover, pg_terminate_backend).</summary>
+public class ReconnectTests : DatabaseTest
+{
+    private string _application = string.Empty;
+
+    protected override async Task SetUpAsync()
+    {
+        await InstallSchemaAsync();
+        _application = "wt-reconnect-" + Guid.NewGuid().ToString("N")[..8];
+    }
+
+    // A pool of its own, whose sessions this test can end as an administrator would.
+    private TriggerConnection Pooled => TriggerConnection.For($"{Db.ConnectionString};Application Name={_application}");
+
+    private async Task WarmAndEndSessionsAsync()
+    {
+        await ListAsync(new TriggerReader(Pooled).QueryAsync(new TriggerFilter(), default));
+        await new TriggerMetrics(Pooled).GetUsageAsync(default);
+        await Db.ExecuteAsync($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '{_application}'");
+        await Task.Delay(200);
+    }
+
+    [Fact]
+    public async Task A_read_on_a_connection_the_server_ended_is_retried_once_on_a_fresh_one()
+    {
+        await new TriggerWriter(Connection).InsertAsync(new[] { Sample("Survivor") }, false, false, default);
+
+        await WarmAndEndSessionsAsync();
+        Assert.Equal("Survivor", (await ListAsync(new TriggerReader(Pooled).QueryAsync(new TriggerFilter(), default))).Single().Name);
+
+        await WarmAndEndSessionsAsync();
+        Assert.Single(await new TriggerMetrics(Pooled).GetUsageAsync(default));
+    }
+
+    [Fact]
+    public async Task A_write_on_a_connection_the_server_ended_fails_once_saying_nothing_was_written_and_is_never_run_twice()
+    {
+        // A writer that has already looked at the database, so its next call goes straight to the write.
+        var writer = new TriggerWriter(Pooled);
+        await writer.InsertAsync(new[] { Sample("Before") }, false, false, default);
+        await Db.ExecuteAsync("DELETE FROM workflow_triggers");
+        await WarmAndEndSessionsAsync();
+        var error = await Assert.ThrowsAsync<TriggerEngineException>(() => writer.InsertAsync(new[] { Sample("Once") }, false, false, default));
+        Assert.Equal(TriggerErrorKind.ConnectionFailed, error.Kind);
+        Assert.Contains("nothing of it was written", error.Message);
+        Assert.Equal(0L, await Db.ScalarAsync<long>("SELECT count(*) FROM workflow_triggers"));
+
+        // The pool was cleared with the failure: the next write works.
+        Assert.Single((await writer.InsertAsync(new[] { Sample("Once") }, false, false, default)).Written);
+        Assert.Equal(1L, await Db.ScalarAsync<long>("SELECT count(*) FROM workflow_triggers"));
+    }
+}
