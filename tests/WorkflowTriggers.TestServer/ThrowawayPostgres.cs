@@ -68,6 +68,19 @@ public sealed class ThrowawayPostgres
     public static Task<ThrowawayPostgres> StartLocalClusterAsync(int ownerPid, Action<string>? log = null) =>
         LocalCluster.StartAsync(ownerPid, log ?? (_ => { }));
 
+    /// <summary>
+    /// A hot standby of a local cluster (<see cref="StartLocalClusterAsync"/>): pg_basebackup -R from it, started on
+    /// another loopback port, streaming from it. Needs pg_basebackup beside the server binaries.
+    /// </summary>
+    public static Task<ThrowawayPostgres> StartStandbyAsync(ThrowawayPostgres primary, int ownerPid, Action<string>? log = null) =>
+        LocalCluster.StartStandbyAsync(new Npgsql.NpgsqlConnectionStringBuilder(primary.AdminConnectionString).Port, ownerPid, log ?? (_ => { }));
+
+    /// <summary>Whether this machine's server binaries can make a standby; the reason when they cannot.</summary>
+    public static string? StandbyUnavailableReason() => LocalCluster.StandbyUnavailableReason();
+
+    /// <summary>Promotes a standby from <see cref="StartStandbyAsync"/> to a primary (a failover).</summary>
+    public Task PromoteAsync() => LocalCluster.PromoteAsync(JsonSerializer.Deserialize<StopInfo>(StopState!)!);
+
     /// <summary>Removes a server started by <see cref="StartAsync"/>; does nothing for an environment-given one.</summary>
     public Task StopAsync() => StopState is null ? Task.CompletedTask : StopAsync(StopState);
 
@@ -181,6 +194,61 @@ public sealed class ThrowawayPostgres
             return new ThrowawayPostgres(connectionString, "local", JsonSerializer.Serialize(new StopInfo("local", root, runAs)));
         }
 
+        public static string? StandbyUnavailableReason()
+        {
+            try
+            {
+                return File.Exists(Path.Combine(FindBinaries(), "pg_basebackup")) ? null : $"there is no pg_basebackup beside {FindBinaries()}";
+            }
+            catch (InvalidOperationException ex)
+            {
+                return ex.Message;
+            }
+        }
+
+        public static async Task<ThrowawayPostgres> StartStandbyAsync(int primaryPort, int ownerPid, Action<string> log)
+        {
+            var bin = FindBinaries();
+            if (StandbyUnavailableReason() is { } reason)
+            {
+                throw new NotSupportedException($"A standby cannot be made: {reason}.");
+            }
+
+            var root = Directory.CreateTempSubdirectory("wt-pg-standby-").FullName;
+            var data = Path.Combine(root, "data");
+            string? runAs = Environment.UserName == "root" ? UnprivilegedUser() : null;
+            if (runAs is not null)
+            {
+                await Shell.RunAsync("chown", new[] { "-R", runAs, root }).ConfigureAwait(false);
+            }
+
+            var port = FreePort();
+            try
+            {
+                await RunAs(runAs, Path.Combine(bin, "pg_basebackup"), "-h", "127.0.0.1", "-p", primaryPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    "-U", "postgres", "-D", data, "-R", "-X", "stream", "--checkpoint=fast").ConfigureAwait(false);
+                await Shell.RunAsync("chmod", new[] { "700", data }).ConfigureAwait(false);
+                StartWatchdog(ownerPid, $"{StopCommand(bin, data, runAs)}; rm -rf '{root}'", stillWanted: $"[ -d '{data}' ]");
+                await RunAs(
+                    runAs,
+                    Path.Combine(bin, "pg_ctl"),
+                    "-D", data,
+                    "-o", $"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c hot_standby=on -c fsync=off -c max_connections=200",
+                    "-w", "-l", Path.Combine(root, "log"), "start").ConfigureAwait(false);
+            }
+            catch
+            {
+                await StopAsync(root, runAs).ConfigureAwait(false);
+                throw;
+            }
+
+            log($"Started a standby of 127.0.0.1:{primaryPort} on 127.0.0.1:{port} (data in {root}).");
+            return new ThrowawayPostgres($"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres", "local", JsonSerializer.Serialize(new StopInfo("local", root, runAs)));
+        }
+
+        public static Task PromoteAsync(StopInfo info) =>
+            RunAs(info.RunAs, Path.Combine(FindBinaries(), "pg_ctl"), "-D", Path.Combine(info.Id, "data"), "-w", "promote");
+
         public static async Task StopAsync(string root, string? runAs)
         {
             var data = Path.Combine(root, "data");
@@ -229,7 +297,9 @@ public sealed class ThrowawayPostgres
                 .FirstOrDefault(dir => File.Exists(Path.Combine(dir, "initdb")) && File.Exists(Path.Combine(dir, "pg_ctl")));
             if (onPath is not null)
             {
-                return onPath;
+                // Links on PATH (/usr/local/bin/initdb -> /usr/lib/postgresql/15/bin/initdb): the folder they point into
+                // has the other programs (pg_basebackup) too.
+                return Path.GetDirectoryName(new FileInfo(Path.Combine(onPath, "initdb")).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? Path.Combine(onPath, "initdb"))!;
             }
 
             var installed = Directory.Exists("/usr/lib/postgresql")

@@ -54,3 +54,23 @@ Describe 'Connect-TriggerDatabase' {
         $error[0].CategoryInfo.Category | Should -Be 'ConnectionError'
     }
 }
+
+Describe 'A server that takes no writes' {
+    It 'stops a write cmdlet before it sends anything, with ReadOnlyServer and what to do' {
+        $readOnly = New-TestDatabase
+        try {
+            Install-TriggerSchema -ConnectionString $readOnly | Out-Null
+            $name = Get-TestScalar $readOnly 'SELECT current_database()'
+            Invoke-TestSql $readOnly "ALTER DATABASE $name SET default_transaction_read_only = on"
+            $refused = try { New-WorkflowTrigger -ConnectionString $readOnly -Name 'Nowhere' -WorkflowId wf_1 -Source webhook-event-source -EventType webhook_received -ErrorAction Stop } catch { $_ }
+            $refused.FullyQualifiedErrorId | Should -BeLike 'ReadOnlyServer,*'
+            $refused.ErrorDetails.RecommendedAction | Should -BeLike '*primary*'
+            @(Get-WorkflowTrigger -ConnectionString $readOnly).Count | Should -Be 0
+            New-WorkflowTrigger -ConnectionString $readOnly -Name 'Only imagined' -WorkflowId wf_1 -Source webhook-event-source -EventType webhook_received -WhatIf | Should -BeNullOrEmpty
+        }
+        finally {
+            Invoke-TestSql $readOnly "ALTER DATABASE $name SET default_transaction_read_only = off"
+            Remove-TestDatabase $readOnly
+        }
+    }
+}

@@ -161,6 +161,29 @@ public sealed class TriggerConnection
             },
             cancellationToken);
 
+    /// <summary>Whether the server takes writes: a standby in recovery, or read-only transactions, do not.</summary>
+    public Task<ServerRole> GetRoleAsync(CancellationToken cancellationToken) =>
+        ReadAsync(
+            c => c.QuerySingleAsync<ServerRole>(new CommandDefinition(ServerRole.Sql, cancellationToken: cancellationToken)),
+            cancellationToken);
+
+    /// <summary>Fails with ReadOnlyServer, before anything is sent, when the server takes no writes.</summary>
+    public async Task RequireWritableAsync(CancellationToken cancellationToken)
+    {
+        var role = await GetRoleAsync(cancellationToken).ConfigureAwait(false);
+        if (role.IsStandby || role.ReadOnly)
+        {
+            throw new TriggerEngineException(
+                TriggerErrorKind.Conflict,
+                role.IsStandby
+                    ? $"{this} is a standby (in recovery): it takes no writes."
+                    : $"{this} accepts only read-only transactions (default_transaction_read_only): it takes no writes.")
+            {
+                ErrorId = "ReadOnlyServer",
+            };
+        }
+    }
+
     /// <summary>Which of the module's and the engine's tables this database has, asked now (callers cache it per command).</summary>
     internal Task<EngineTables> ProbeTablesAsync(CancellationToken cancellationToken) =>
         ReadAsync(c => EngineTables.ProbeAsync(c, cancellationToken), cancellationToken);

@@ -27,6 +27,12 @@ public sealed class TriggerHealthReport
     public long TargetedRecords { get; init; }
     public DateTime? OldestRecord { get; init; }
     public DateTime? LastUpdate { get; init; }
+
+    /// <summary>primary or standby.</summary>
+    public string Role { get; init; } = "primary";
+
+    /// <summary>On a standby, seconds since the last replayed transaction was committed on the primary.</summary>
+    public double? ReplayLagSeconds { get; init; }
     public IReadOnlyList<TriggerHealthCheck> Checks { get; init; } = Array.Empty<TriggerHealthCheck>();
     public bool IsHealthy => Checks.All(c => c.Status != HealthStatus.Fail);
 }
@@ -86,8 +92,9 @@ public sealed class TriggerHealth
         """;
 
     private const string StatisticsSql = """
-        SELECT greatest(last_analyze, last_autoanalyze) AS LastAnalyzed, n_live_tup AS LiveRows, n_mod_since_analyze AS ModifiedSinceAnalyze
-        FROM pg_stat_all_tables WHERE relid = to_regclass('workflow_triggers')
+        SELECT greatest(s.last_analyze, s.last_autoanalyze) AS LastAnalyzed, s.n_live_tup AS LiveRows, s.n_mod_since_analyze AS ModifiedSinceAnalyze,
+               c.reltuples::bigint AS PlannerRows
+        FROM pg_stat_all_tables s JOIN pg_class c ON c.oid = s.relid WHERE s.relid = to_regclass('workflow_triggers')
         """;
 
     private readonly TriggerConnection _connection;
@@ -106,6 +113,7 @@ public sealed class TriggerHealth
             };
         }
 
+        var role = _connection.GetRoleAsync(cancellationToken);
         var schema = new SchemaInstaller(_connection).GetStatusAsync(cancellationToken);
         var counts = Query<TableRow>(TableSql, null, cancellationToken);
         var orphans = tables.Workflows ? Query<(long Total, long Active)>(OrphansSql, null, cancellationToken) : null;
@@ -116,7 +124,7 @@ public sealed class TriggerHealth
             async c => (IReadOnlyList<string>)(await c.QueryAsync<string>(new CommandDefinition(SchemaSteps.UnvalidatedChecksSql, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToList(),
             cancellationToken);
         var indexes = new IndexHealth(_connection).GetAsync(IndexHealth.DefaultLowUsageThreshold, cancellationToken);
-        await Task.WhenAll(new Task[] { schema, counts, statistics, indexes, unvalidated }.Concat(new Task?[] { orphans, foreignKey, brokenRoutes }.OfType<Task>())).ConfigureAwait(false);
+        await Task.WhenAll(new Task[] { role, schema, counts, statistics, indexes, unvalidated }.Concat(new Task?[] { orphans, foreignKey, brokenRoutes }.OfType<Task>())).ConfigureAwait(false);
 
         var table = counts.Result;
         var checks = new List<TriggerHealthCheck>
@@ -129,7 +137,7 @@ public sealed class TriggerHealth
             CheckUnvalidatedConstraints(unvalidated.Result),
             CheckInvalidIndexes(indexes.Result),
             CheckDuplicateIndexes(indexes.Result),
-            CheckStatistics(statistics.Result, table.TotalRecords, DateTime.UtcNow),
+            role.Result.IsStandby ? StandbyStatistics(statistics.Result) : CheckStatistics(statistics.Result, table.TotalRecords, DateTime.UtcNow),
         };
 
         return new TriggerHealthReport
@@ -140,9 +148,18 @@ public sealed class TriggerHealth
             TargetedRecords = table.TargetedRecords,
             OldestRecord = table.OldestRecord,
             LastUpdate = table.LastUpdate,
+            Role = role.Result.Role,
+            ReplayLagSeconds = role.Result.ReplayLagSeconds,
             Checks = checks,
         };
     }
+
+    // A standby replays the primary's planner statistics (pg_class.reltuples, pg_stats) but not its ANALYZE times,
+    // which crash recovery also resets: judge what the planner has, and say why the times are not judged.
+    private static TriggerHealthCheck StandbyStatistics(StatisticsRow? statistics) =>
+        statistics is { PlannerRows: < 0 }
+            ? new(StatisticsCheck, HealthStatus.Warn, "Standby: the planner has no statistics for workflow_triggers (pg_class.reltuples is -1); they come from an ANALYZE on the primary.")
+            : new(StatisticsCheck, HealthStatus.Pass, $"Standby: the planner's statistics replayed from the primary estimate {statistics?.PlannerRows ?? 0:N0} row(s); ANALYZE times are not replicated, so their age is judged on the primary.");
 
     private static TriggerHealthCheck CheckSchema(SchemaStatus status) => status switch
     {
@@ -243,5 +260,6 @@ public sealed class TriggerHealth
         public DateTime? LastAnalyzed { get; init; }
         public long LiveRows { get; init; }
         public long ModifiedSinceAnalyze { get; init; }
+        public long PlannerRows { get; init; }
     }
 }

@@ -98,6 +98,7 @@ internal static class EngineErrors
         { TableName: "workflow_triggers", ColumnName: "target_node_id" } => "Run Install-TriggerSchema to upgrade it to the latest version.",
         { TableName: "workflow_triggers" } => "Run Install-TriggerSchema first.",
         { ErrorId: "BackfillAlreadyRunning" } => "Wait for it with -Wait, or run again when it has finished.",
+        { ErrorId: "ReadOnlyServer" } => "Connect to the primary, or add 'Target Session Attributes=primary' to the connection string.",
         _ => null,
     };
 

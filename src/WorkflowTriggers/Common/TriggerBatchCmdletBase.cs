@@ -19,6 +19,8 @@ public abstract class TriggerBatchCmdletBase<TItem> : TriggerCmdletBase
 
     private PipelineBatch<TItem> Pending => _pending ??= new PipelineBatch<TItem>(BatchSize, ProcessBatch);
 
+    protected override void BeginProcessing() => RequireWritable();
+
     protected override void EndProcessing() => Flush();
 
     /// <summary>Queues an item; an id already in the batch starts a new one, so each statement changes a row once.</summary>

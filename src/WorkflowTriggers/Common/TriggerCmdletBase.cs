@@ -33,6 +33,18 @@ public abstract class TriggerCmdletBase : CancellableCmdletBase
             ? LanguagePrimitives.IsTrue(whatIf)
             : LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
 
+    /// <summary>
+    /// Stops the command with ReadOnlyServer before anything is sent when the server takes no writes (a standby).
+    /// Under -WhatIf nothing is written, so a standby can show the plan.
+    /// </summary>
+    protected void RequireWritable()
+    {
+        if (!WhatIfRequested)
+        {
+            Await(Database.RequireWritableAsync);
+        }
+    }
+
     private TriggerConnection ResolveConnection()
     {
         if (Connection is not null && ConnectionString is not null)

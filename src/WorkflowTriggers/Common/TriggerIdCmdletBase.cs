@@ -31,6 +31,8 @@ public abstract class TriggerIdCmdletBase<TItem> : TriggerBatchCmdletBase<TItem>
             ThrowTerminatingError(new ErrorRecord(
                 new ArgumentException("Give the triggers with -Id, or pipe them in (Get-WorkflowTrigger ... | " + MyInvocation.MyCommand.Name + ")."), "NoTriggerGiven", ErrorCategory.InvalidArgument, null));
         }
+
+        base.BeginProcessing();
     }
 
     protected override void ProcessRecord()

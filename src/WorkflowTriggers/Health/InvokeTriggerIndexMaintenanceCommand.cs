@@ -39,6 +39,7 @@ public sealed class InvokeTriggerIndexMaintenanceCommand : TriggerCmdletBase
 
     protected override void EndProcessing()
     {
+        RequireWritable();
         var both = !Reindex && !Analyze;
         var health = new IndexHealth(Database);
         var lockTimeout = TimeSpan.FromSeconds(LockTimeoutSeconds);

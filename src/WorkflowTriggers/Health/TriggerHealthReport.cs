@@ -19,6 +19,12 @@ public sealed class TriggerHealthReport
     public long TargetedRecords { get; init; }
     public DateTime? OldestRecord { get; init; }
     public DateTime? LastUpdate { get; init; }
+
+    /// <summary>primary or standby: a standby's checks that cannot apply there say so.</summary>
+    public string Role { get; init; } = string.Empty;
+
+    /// <summary>On a standby, seconds since the last transaction it replayed was committed on the primary.</summary>
+    public double? ReplayLagSeconds { get; init; }
     public TriggerHealthCheck[] Checks { get; init; } = Array.Empty<TriggerHealthCheck>();
     public bool IsHealthy { get; init; }
 
@@ -30,6 +36,8 @@ public sealed class TriggerHealthReport
         TargetedRecords = report.TargetedRecords,
         OldestRecord = report.OldestRecord,
         LastUpdate = report.LastUpdate,
+        Role = report.Role,
+        ReplayLagSeconds = report.ReplayLagSeconds,
         Checks = report.Checks.Select(TriggerHealthCheck.From).ToArray(),
         IsHealthy = report.IsHealthy,
     };

@@ -39,7 +39,11 @@ public sealed class RemoveOrphanTriggerCommand : TriggerBatchCmdletBase<PipedTri
 
     private OrphanCleaner Cleaner => _cleaner ??= new OrphanCleaner(Database);
 
-    protected override void BeginProcessing() => Await(Cleaner.RequireWorkflowsAsync);
+    protected override void BeginProcessing()
+    {
+        Await(Cleaner.RequireWorkflowsAsync);
+        base.BeginProcessing();
+    }
 
     protected override void ProcessRecord()
     {

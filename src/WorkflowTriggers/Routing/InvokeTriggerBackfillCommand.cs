@@ -77,6 +77,7 @@ public sealed class InvokeTriggerBackfillCommand : TriggerCmdletBase
             return;
         }
 
+        RequireWritable();
         var clock = Stopwatch.StartNew();
         var scope = new BackfillScope(_workflowIds.Count > 0 ? _workflowIds.ToArray() : null, _ids.Count > 0 ? _ids.ToArray() : null);
         var backfill = new TriggerBackfill(Database);

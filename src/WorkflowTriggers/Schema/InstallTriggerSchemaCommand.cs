@@ -21,6 +21,7 @@ public sealed class InstallTriggerSchemaCommand : TriggerCmdletBase
 
     protected override void EndProcessing()
     {
+        RequireWritable();
         var installer = new SchemaInstaller(Database);
         var plan = Await(ct => installer.PlanAsync(Version, ct));
         if (plan.Count == 0)

@@ -22,6 +22,8 @@ public sealed class ImportWorkflowTriggerCommand : TriggerCmdletBase
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    protected override void BeginProcessing() => RequireWritable();
+
     protected override void ProcessRecord()
     {
         var file = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
