@@ -62,15 +62,14 @@ Describe 'A server that takes no writes' {
             Install-TriggerSchema -ConnectionString $readOnly | Out-Null
             $name = Get-TestScalar $readOnly 'SELECT current_database()'
             Invoke-TestSql $readOnly "ALTER DATABASE $name SET default_transaction_read_only = on"
+            # A pool of its own: the setting applies to sessions opened after it.
+            $readOnly = "$readOnly;Application Name=wt-read-only"
             $refused = try { New-WorkflowTrigger -ConnectionString $readOnly -Name 'Nowhere' -WorkflowId wf_1 -Source webhook-event-source -EventType webhook_received -ErrorAction Stop } catch { $_ }
             $refused.FullyQualifiedErrorId | Should -BeLike 'ReadOnlyServer,*'
             $refused.ErrorDetails.RecommendedAction | Should -BeLike '*primary*'
             @(Get-WorkflowTrigger -ConnectionString $readOnly).Count | Should -Be 0
             New-WorkflowTrigger -ConnectionString $readOnly -Name 'Only imagined' -WorkflowId wf_1 -Source webhook-event-source -EventType webhook_received -WhatIf | Should -BeNullOrEmpty
         }
-        finally {
-            Invoke-TestSql $readOnly "ALTER DATABASE $name SET default_transaction_read_only = off"
-            Remove-TestDatabase $readOnly
-        }
+        finally { Remove-TestDatabase ($readOnly -replace ';Application Name=wt-read-only$') }
     }
 }
