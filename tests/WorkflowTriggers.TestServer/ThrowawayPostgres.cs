@@ -162,9 +162,26 @@ public sealed class ThrowawayPostgres
         public static async Task<ThrowawayPostgres> StartAsync(int ownerPid, Action<string> log)
         {
             var bin = FindBinaries();
-            var root = Directory.CreateTempSubdirectory("wt-pg-").FullName;
+            var server = await StartAsync(
+                ownerPid,
+                "wt-pg-",
+                (runAs, data) => RunAs(runAs, Path.Combine(bin, "initdb"), "-D", data, "--auth=trust", "-U", "postgres", "-E", "UTF8", "--locale=C", "--no-sync"),
+                "-c synchronous_commit=off -c full_page_writes=off").ConfigureAwait(false);
+            log($"Started PostgreSQL from {bin} on {server.Port} (data in {server.Root}).");
+            return server.Server;
+        }
+
+        /// <summary>
+        /// A server in a temp folder owned by the user it runs as (initdb and postgres refuse root), its data made by
+        /// <paramref name="makeData"/>, started on a free loopback port with fsync off, and a watchdog that removes
+        /// it when the owner ends.
+        /// </summary>
+        private static async Task<(ThrowawayPostgres Server, string Root, string Port)> StartAsync(
+            int ownerPid, string folderPrefix, Func<string?, string, Task> makeData, string options)
+        {
+            var bin = FindBinaries();
+            var root = Directory.CreateTempSubdirectory(folderPrefix).FullName;
             var data = Path.Combine(root, "data");
-            // initdb and postgres refuse to run as root: run them as an unprivileged user that owns the folder.
             string? runAs = Environment.UserName == "root" ? UnprivilegedUser() : null;
             if (runAs is not null)
             {
@@ -174,13 +191,13 @@ public sealed class ThrowawayPostgres
             var port = FreePort();
             try
             {
-                await RunAs(runAs, Path.Combine(bin, "initdb"), "-D", data, "--auth=trust", "-U", "postgres", "-E", "UTF8", "--locale=C", "--no-sync").ConfigureAwait(false);
+                await makeData(runAs, data).ConfigureAwait(false);
                 StartWatchdog(ownerPid, $"{StopCommand(bin, data, runAs)}; rm -rf '{root}'", stillWanted: $"[ -d '{data}' ]");
                 await RunAs(
                     runAs,
                     Path.Combine(bin, "pg_ctl"),
                     "-D", data,
-                    "-o", $"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
+                    "-o", $"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off -c max_connections=200 {options}",
                     "-w", "-l", Path.Combine(root, "log"), "start").ConfigureAwait(false);
             }
             catch
@@ -189,9 +206,8 @@ public sealed class ThrowawayPostgres
                 throw;
             }
 
-            log($"Started PostgreSQL from {bin} on 127.0.0.1:{port} (data in {root}).");
             var connectionString = $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres";
-            return new ThrowawayPostgres(connectionString, "local", JsonSerializer.Serialize(new StopInfo("local", root, runAs)));
+            return (new ThrowawayPostgres(connectionString, "local", JsonSerializer.Serialize(new StopInfo("local", root, runAs))), root, $"127.0.0.1:{port}");
         }
 
         public static string? StandbyUnavailableReason()
@@ -208,42 +224,24 @@ public sealed class ThrowawayPostgres
 
         public static async Task<ThrowawayPostgres> StartStandbyAsync(int primaryPort, int ownerPid, Action<string> log)
         {
-            var bin = FindBinaries();
             if (StandbyUnavailableReason() is { } reason)
             {
                 throw new NotSupportedException($"A standby cannot be made: {reason}.");
             }
 
-            var root = Directory.CreateTempSubdirectory("wt-pg-standby-").FullName;
-            var data = Path.Combine(root, "data");
-            string? runAs = Environment.UserName == "root" ? UnprivilegedUser() : null;
-            if (runAs is not null)
-            {
-                await Shell.RunAsync("chown", new[] { "-R", runAs, root }).ConfigureAwait(false);
-            }
-
-            var port = FreePort();
-            try
-            {
-                await RunAs(runAs, Path.Combine(bin, "pg_basebackup"), "-h", "127.0.0.1", "-p", primaryPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    "-U", "postgres", "-D", data, "-R", "-X", "stream", "--checkpoint=fast").ConfigureAwait(false);
-                await Shell.RunAsync("chmod", new[] { "700", data }).ConfigureAwait(false);
-                StartWatchdog(ownerPid, $"{StopCommand(bin, data, runAs)}; rm -rf '{root}'", stillWanted: $"[ -d '{data}' ]");
-                await RunAs(
-                    runAs,
-                    Path.Combine(bin, "pg_ctl"),
-                    "-D", data,
-                    "-o", $"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c hot_standby=on -c fsync=off -c max_connections=200",
-                    "-w", "-l", Path.Combine(root, "log"), "start").ConfigureAwait(false);
-            }
-            catch
-            {
-                await StopAsync(root, runAs).ConfigureAwait(false);
-                throw;
-            }
-
-            log($"Started a standby of 127.0.0.1:{primaryPort} on 127.0.0.1:{port} (data in {root}).");
-            return new ThrowawayPostgres($"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres", "local", JsonSerializer.Serialize(new StopInfo("local", root, runAs)));
+            var bin = FindBinaries();
+            var server = await StartAsync(
+                ownerPid,
+                "wt-pg-standby-",
+                async (runAs, data) =>
+                {
+                    await RunAs(runAs, Path.Combine(bin, "pg_basebackup"), "-h", "127.0.0.1", "-p", primaryPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                        "-U", "postgres", "-D", data, "-R", "-X", "stream", "--checkpoint=fast").ConfigureAwait(false);
+                    await Shell.RunAsync("chmod", new[] { "700", data }).ConfigureAwait(false);
+                },
+                "-c hot_standby=on").ConfigureAwait(false);
+            log($"Started a standby of 127.0.0.1:{primaryPort} on {server.Port} (data in {server.Root}).");
+            return server.Server;
         }
 
         public static Task PromoteAsync(StopInfo info) =>

@@ -88,7 +88,7 @@ Describe 'Get-TriggerHealth and Test-TriggerHealth' {
         $report.ActiveRecords | Should -Be 30
         $report.TargetedRecords | Should -Be 0
         $report.OldestRecord | Should -BeOfType [datetime]
-        $report.Checks.Name | Should -Be @('SchemaVersion', 'WorkflowForeignKey', 'OrphanTriggers', 'ActiveTriggersWithoutTargetNode', 'BrokenRoutes', 'UnvalidatedConstraints', 'InvalidIndexes', 'DuplicateIndexes', 'StatisticsFreshness')
+        $report.Checks.Name | Should -Be @('SchemaVersion', 'SchemaDrift', 'WorkflowForeignKey', 'OrphanTriggers', 'ActiveTriggersWithoutTargetNode', 'BrokenRoutes', 'UnvalidatedConstraints', 'InvalidIndexes', 'DuplicateIndexes', 'StatisticsFreshness')
         ($report.Checks | Where-Object Name -eq DuplicateIndexes).Status | Should -Be 'Warn'
         Test-TriggerHealth | Should -BeTrue
         (Test-TriggerHealth -Detailed | Where-Object Status -ne Pass).Name | Should -Be @('ActiveTriggersWithoutTargetNode', 'DuplicateIndexes')

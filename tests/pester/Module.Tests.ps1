@@ -90,7 +90,7 @@ Describe 'Output types a script can name' {
         'WorkflowTrigger', 'TriggerDatabase', 'SchemaStatus', 'SchemaStepResult', 'AppliedSchemaStep', 'PlannedSchemaStep', 'SchemaAction',
         'InputNode', 'TriggerRoute', 'BackfillPlanEntry', 'TriggerBackfillResult', 'TriggerImportResult', 'ImportAction',
         'TriggerIndexHealth', 'IndexUsageStatus', 'IndexMaintenanceResult', 'TriggerHealthReport', 'TriggerHealthCheck', 'HealthStatus',
-        'TriggerUsage', 'TriggerStatistic', 'TriggerGrouping', 'TriggerMetric', 'NodeTargetingStat', 'TriggerExecutionStat'
+        'TriggerUsage', 'TriggerStatistic', 'TriggerGrouping', 'TriggerMetric', 'NodeTargetingStat', 'TriggerExecutionStat', 'SchemaDrift', 'DriftKind', 'JsonNumber'
     ).ForEach({ @{ Name = $_ } }) {
         $type = [scriptblock]::Create("[WorkflowTriggers.$Name]").Invoke()[0]
         $type.FullName | Should -Be "WorkflowTriggers.$Name"

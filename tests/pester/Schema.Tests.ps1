@@ -80,3 +80,22 @@ INSERT INTO workflow_triggers (name, workflow_id, source, event_type) VALUES ('L
         (Get-TriggerSchema).CurrentVersion | Should -Be '2.0.0'
     }
 }
+
+Describe 'Schema drift' {
+    BeforeEach { $script:db = New-TestDatabase; Connect-TriggerDatabase -ConnectionString $script:db; Install-TriggerSchema | Out-Null }
+    AfterEach { Disconnect-TriggerDatabase; Remove-TestDatabase $script:db }
+
+    It 'reports an Alembic-shaped composite index as drift with its SQL, and -Repair aligns it (-WhatIf first)' {
+        Invoke-TestSql $script:db 'DROP INDEX idx_workflow_triggers_composite; CREATE INDEX idx_workflow_triggers_composite ON workflow_triggers(workflow_id, target_node_id)'
+        $drift = (Get-TriggerSchema).Drift
+        $drift.Object | Should -Be 'idx_workflow_triggers_composite'
+        $drift.Kind | Should -Be 'Different'
+        $drift.Sql | Should -BeLike '*CREATE INDEX CONCURRENTLY idx_workflow_triggers_composite ON workflow_triggers(workflow_id, target_node_id) WHERE is_active = true;*'
+        ((Get-TriggerHealth).Checks | Where-Object Name -eq SchemaDrift).Status | Should -Be 'Warn'
+
+        Install-TriggerSchema -Repair -WhatIf | Should -BeNullOrEmpty
+        @((Get-TriggerSchema).Drift).Count | Should -Be 1
+        (Install-TriggerSchema -Repair).Action | Should -Be 'Repair'
+        (Get-TriggerSchema).Drift | Should -BeNullOrEmpty
+    }
+}

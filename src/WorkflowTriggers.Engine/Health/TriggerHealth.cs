@@ -49,6 +49,7 @@ public sealed class TriggerHealth
     public const string UntargetedCheck = "ActiveTriggersWithoutTargetNode";
     public const string BrokenRoutesCheck = "BrokenRoutes";
     public const string UnvalidatedConstraintsCheck = "UnvalidatedConstraints";
+    public const string SchemaDriftCheck = "SchemaDrift";
     public const string InvalidIndexCheck = "InvalidIndexes";
     public const string DuplicateIndexCheck = "DuplicateIndexes";
     public const string StatisticsCheck = "StatisticsFreshness";
@@ -130,6 +131,7 @@ public sealed class TriggerHealth
         var checks = new List<TriggerHealthCheck>
         {
             CheckSchema(schema.Result),
+            CheckDrift(schema.Result),
             CheckForeignKey(tables.Workflows, foreignKey?.Result),
             CheckOrphans(orphans?.Result),
             CheckUntargeted(table.UntargetedActive, table.ActiveRecords),
@@ -168,6 +170,10 @@ public sealed class TriggerHealth
         _ when status.CurrentVersion == status.LatestVersion => new(SchemaCheck, HealthStatus.Pass, $"At {status.LatestVersion}, the latest version."),
         _ => new(SchemaCheck, HealthStatus.Fail, $"At {status.CurrentVersion ?? "no version"}; the latest is {status.LatestVersion}."),
     };
+
+    private static TriggerHealthCheck CheckDrift(SchemaStatus status) => status.Drift.Count == 0
+        ? new(SchemaDriftCheck, HealthStatus.Pass, $"Indexes and CHECK constraints are those of version {status.CurrentVersion ?? "(none)"}.")
+        : new(SchemaDriftCheck, HealthStatus.Warn, $"{status.Drift.Count} object(s) differ from version {status.CurrentVersion}: {string.Join(", ", status.Drift.Select(d => $"{d.Object} ({d.Kind})"))}.");
 
     private static TriggerHealthCheck CheckForeignKey(bool workflowsExists, bool? validated) => (workflowsExists, validated) switch
     {

@@ -26,8 +26,14 @@ public sealed class SchemaInstaller
             async c =>
             {
                 var state = await ReadStateAsync(c, cancellationToken).ConfigureAwait(false);
+                // Drift is found through a temporary table, which a standby cannot create; its objects are its primary's.
+                var standby = await c.ExecuteScalarAsync<bool>(new CommandDefinition("SELECT pg_is_in_recovery()", cancellationToken: cancellationToken)).ConfigureAwait(false);
+                var drift = state.TableExists && !standby && state.CurrentVersion is { } current
+                    ? await SchemaDriftDetector.FindAsync(c, current, cancellationToken).ConfigureAwait(false)
+                    : Array.Empty<SchemaDrift>();
                 return new SchemaStatus
                 {
+                    Drift = drift,
                     CurrentVersion = state.CurrentVersion,
                     AppliedSteps = state.History,
                     PendingSteps = SchemaPlanner.Plan(state, null),
@@ -38,6 +44,18 @@ public sealed class SchemaInstaller
                 };
             },
             cancellationToken);
+
+    /// <summary>Aligns one drifted object (not an Extra index, which is only reported) with the current version.</summary>
+    public Task RepairAsync(SchemaDrift drift, CancellationToken cancellationToken) =>
+        drift.Kind == DriftKind.Extra
+            ? Task.CompletedTask
+            : _connection.RunAsync(
+                async c =>
+                {
+                    await SchemaDriftDetector.RepairAsync(c, drift, cancellationToken).ConfigureAwait(false);
+                    return true;
+                },
+                cancellationToken);
 
     /// <summary>The steps that would bring the database to <paramref name="targetVersion"/> (latest when null). Writes nothing.</summary>
     public Task<IReadOnlyList<PlannedSchemaStep>> PlanAsync(string? targetVersion, CancellationToken cancellationToken)

@@ -7,6 +7,9 @@ public enum SchemaAction
     Upgrade,
     Downgrade,
     AddForeignKey,
+
+    /// <summary>An index or CHECK constraint brought back to its version's definition.</summary>
+    Repair,
 }
 
 /// <summary>A step an install would take.</summary>
@@ -39,5 +42,8 @@ public sealed class SchemaStatus
 
     /// <summary>False for a workflow_triggers table that has no history yet (it predates the module).</summary>
     public bool IsManaged { get; init; }
+
+    /// <summary>Indexes and CHECK constraints that differ from the current version's, with the SQL that would align each.</summary>
+    public IReadOnlyList<SchemaDrift> Drift { get; init; } = Array.Empty<SchemaDrift>();
     public string Database { get; init; } = string.Empty;
 }

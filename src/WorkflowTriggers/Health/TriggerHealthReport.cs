@@ -69,6 +69,7 @@ public sealed class TriggerHealthCheck
     private static string RemedyFor(string check, Engine.Health.HealthStatus status) => (check, status) switch
     {
         (Engine.Health.TriggerHealth.SchemaCheck, _) => "Run Install-TriggerSchema.",
+        (Engine.Health.TriggerHealth.SchemaDriftCheck, _) => "(Get-TriggerSchema).Drift shows each with its SQL; Install-TriggerSchema -Repair aligns them (Extra indexes are only reported).",
         (Engine.Health.TriggerHealth.ForeignKeyCheck, Engine.Health.HealthStatus.Fail) => "Run Install-TriggerSchema to add it.",
         (Engine.Health.TriggerHealth.ForeignKeyCheck, _) =>
             $"Remove the orphans (Remove-OrphanTrigger -Delete -IncludeInactive), then run: ALTER TABLE workflow_triggers VALIDATE CONSTRAINT {SchemaSteps.ForeignKeyName};",

@@ -15,6 +15,10 @@ public sealed class InstallTriggerSchemaCommand : TriggerCmdletBase
     [ValidateNotNullOrEmpty]
     public string? Version { get; set; }
 
+    /// <summary>Also bring drifted indexes and CHECK constraints back to their version's definitions (see Get-TriggerSchema's Drift).</summary>
+    [Parameter]
+    public SwitchParameter Repair { get; set; }
+
     /// <summary>Allows a downgrade that drops data (target_node_id).</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
@@ -27,6 +31,7 @@ public sealed class InstallTriggerSchemaCommand : TriggerCmdletBase
         if (plan.Count == 0)
         {
             WriteVerbose($"{Database} is already at schema version {Version ?? SchemaSteps.LatestVersion}; nothing to do.");
+            RepairDrift(installer);
             return;
         }
 
@@ -74,6 +79,36 @@ public sealed class InstallTriggerSchemaCommand : TriggerCmdletBase
             }
 
             WriteObject(WorkflowTriggers.SchemaStepResult.From(result));
+        }
+
+        RepairDrift(installer);
+    }
+
+    // Each drifted object on its own, asked one by one; an Extra index is only named, never dropped.
+    private void RepairDrift(SchemaInstaller installer)
+    {
+        if (!Repair)
+        {
+            return;
+        }
+
+        var status = Await(installer.GetStatusAsync);
+        foreach (var drift in status.Drift)
+        {
+            if (drift.Kind == Engine.Schema.DriftKind.Extra)
+            {
+                WriteVerbose($"{drift.Object} is not part of the schema; -Repair leaves it. To drop it: {drift.Sql}");
+                continue;
+            }
+
+            if (!ShouldProcess(Database.ToString(), $"Repair {drift.Kind.ToString().ToLowerInvariant()} {drift.Object}:\n{drift.Sql}"))
+            {
+                continue;
+            }
+
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            Await(ct => installer.RepairAsync(drift, ct));
+            WriteObject(new SchemaStepResult { Version = status.CurrentVersion ?? string.Empty, Name = drift.Object, Action = SchemaAction.Repair, Duration = clock.Elapsed, Detail = drift.Sql });
         }
     }
 

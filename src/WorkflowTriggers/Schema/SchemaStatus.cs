@@ -9,6 +9,9 @@ public enum SchemaAction
     Upgrade,
     Downgrade,
     AddForeignKey,
+
+    /// <summary>An index or CHECK constraint brought back to its version's definition (-Repair).</summary>
+    Repair,
 }
 
 /// <summary>Where a database's schema stands: the answer of Get-TriggerSchema.</summary>
@@ -24,6 +27,9 @@ public sealed class SchemaStatus
 
     /// <summary>False for a workflow_triggers table that has no history yet (it predates the module).</summary>
     public bool IsManaged { get; init; }
+
+    /// <summary>Indexes and CHECK constraints that differ from the current version's, each with the SQL that would align it.</summary>
+    public SchemaDrift[] Drift { get; init; } = Array.Empty<SchemaDrift>();
     public string Database { get; init; } = string.Empty;
 
     internal static SchemaStatus From(Engine.Schema.SchemaStatus status) => new()
@@ -36,6 +42,7 @@ public sealed class SchemaStatus
         HasWorkflowForeignKey = status.HasWorkflowForeignKey,
         WorkflowsTableExists = status.WorkflowsTableExists,
         IsManaged = status.IsManaged,
+        Drift = status.Drift.Select(SchemaDrift.From).ToArray(),
         Database = status.Database,
     };
 }

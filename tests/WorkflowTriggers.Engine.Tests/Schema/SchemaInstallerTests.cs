@@ -6,6 +6,15 @@ namespace WorkflowTriggers.Engine.Tests;
 
 public class SchemaInstallerTests
 {
+    // workflow_triggers as a database had it before the module: the document's 1.0.0 columns, no index, no CHECK.
+    private const string LegacyTableSql = """
+        CREATE TABLE workflow_triggers (id SERIAL PRIMARY KEY, name VARCHAR(255) NOT NULL, description TEXT,
+          workflow_id VARCHAR(255) NOT NULL, source VARCHAR(255) NOT NULL, event_type VARCHAR(255) NOT NULL,
+          config JSONB DEFAULT '{}', is_active BOOLEAN DEFAULT true,
+          created_at TIMESTAMPTZ DEFAULT CURRENT_TIMESTAMP, updated_at TIMESTAMPTZ DEFAULT CURRENT_TIMESTAMP);
+
+        """;
+
     private static async Task<(TestDatabase Db, SchemaInstaller Installer)> NewAsync()
     {
         var db = await TestDatabase.CreateAsync();
@@ -61,11 +70,7 @@ public class SchemaInstallerTests
     public async Task A_table_that_predates_the_module_is_adopted()
     {
         var (db, installer) = await NewAsync();
-        await db.ExecuteAsync("""
-            CREATE TABLE workflow_triggers (id SERIAL PRIMARY KEY, name VARCHAR(255) NOT NULL, description TEXT,
-              workflow_id VARCHAR(255) NOT NULL, source VARCHAR(255) NOT NULL, event_type VARCHAR(255) NOT NULL,
-              config JSONB DEFAULT '{}', is_active BOOLEAN DEFAULT true,
-              created_at TIMESTAMPTZ DEFAULT CURRENT_TIMESTAMP, updated_at TIMESTAMPTZ DEFAULT CURRENT_TIMESTAMP);
+        await db.ExecuteAsync(LegacyTableSql + """
             INSERT INTO workflow_triggers (name, workflow_id, source, event_type) VALUES ('Legacy one', 'wf_1', 'scheduler-event-source', 'cron_trigger');
             """);
         var status = await installer.GetStatusAsync(default);
@@ -84,11 +89,7 @@ public class SchemaInstallerTests
     public async Task Rows_that_break_the_documents_checks_keep_those_constraints_not_valid_and_are_named()
     {
         var (db, installer) = await NewAsync();
-        await db.ExecuteAsync("""
-            CREATE TABLE workflow_triggers (id SERIAL PRIMARY KEY, name VARCHAR(255) NOT NULL, description TEXT,
-              workflow_id VARCHAR(255) NOT NULL, source VARCHAR(255) NOT NULL, event_type VARCHAR(255) NOT NULL,
-              config JSONB DEFAULT '{}', is_active BOOLEAN DEFAULT true,
-              created_at TIMESTAMPTZ DEFAULT CURRENT_TIMESTAMP, updated_at TIMESTAMPTZ DEFAULT CURRENT_TIMESTAMP);
+        await db.ExecuteAsync(LegacyTableSql + """
             INSERT INTO workflow_triggers (name, workflow_id, source, event_type) VALUES
               ('Fine one', 'wf_1', 'scheduler-event-source', 'cron_trigger'),
               ('ab', 'wf_1', 'scheduler-event-source', 'cron_trigger'),
@@ -109,6 +110,42 @@ public class SchemaInstallerTests
         await Assert.ThrowsAsync<PostgresException>(() => db.ExecuteAsync("INSERT INTO workflow_triggers (name, workflow_id, source, event_type) VALUES ('xy', 'wf_1', 'a1', 'e')"));
         var check = (await new Health.TriggerHealth(db.Connection).GetAsync(default)).Checks.Single(c => c.Name == Health.TriggerHealth.UnvalidatedConstraintsCheck);
         Assert.Equal((Health.HealthStatus.Warn, true), (check.Status, check.Detail.Contains("chk_trigger_name_valid")));
+        await db.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Drift_from_the_recorded_version_is_reported_with_its_sql_and_repaired_except_extra_indexes()
+    {
+        var (db, installer) = await NewAsync();
+        await installer.ApplyAsync(null, false, true, default);
+        Assert.Empty((await installer.GetStatusAsync(default)).Drift);
+
+        // As the document's Alembic migration leaves it (a plain composite index), one index gone, one of our own.
+        await db.ExecuteAsync("""
+            DROP INDEX idx_workflow_triggers_composite;
+            CREATE INDEX idx_workflow_triggers_composite ON workflow_triggers(workflow_id, target_node_id);
+            DROP INDEX idx_workflow_triggers_source;
+            CREATE INDEX idx_ops_name ON workflow_triggers(name);
+            ALTER TABLE workflow_triggers DROP CONSTRAINT chk_source_format;
+            """);
+        var drift = (await installer.GetStatusAsync(default)).Drift.ToDictionary(d => d.Object);
+        Assert.Equal(DriftKind.Different, drift["idx_workflow_triggers_composite"].Kind);
+        Assert.Contains("WHERE (is_active = true)", drift["idx_workflow_triggers_composite"].Expected);
+        Assert.DoesNotContain("WHERE", drift["idx_workflow_triggers_composite"].Actual);
+        Assert.Equal(DriftKind.Missing, drift["idx_workflow_triggers_source"].Kind);
+        Assert.Equal(DriftKind.Extra, drift["idx_ops_name"].Kind);
+        Assert.Equal(DriftKind.Missing, drift["chk_source_format"].Kind);
+        Assert.Equal(4, drift.Count);
+        var health = await new Health.TriggerHealth(db.Connection).GetAsync(default);
+        Assert.Equal(Health.HealthStatus.Warn, health.Checks.Single(c => c.Name == Health.TriggerHealth.SchemaDriftCheck).Status);
+
+        foreach (var item in drift.Values)
+        {
+            await installer.RepairAsync(item, default);
+        }
+
+        Assert.Equal(new[] { "idx_ops_name" }, (await installer.GetStatusAsync(default)).Drift.Select(d => d.Object));
+        Assert.Equal(1L, await db.ScalarAsync<long>("SELECT count(*) FROM pg_indexes WHERE indexname = 'idx_workflow_triggers_composite' AND indexdef LIKE '%WHERE (is_active = true)%'"));
         await db.DisposeAsync();
     }
 
