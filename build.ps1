@@ -153,7 +153,8 @@ function Invoke-Test {
             if (-not $trx) { $xunitFailed++; continue }
             $counters = ([xml](Get-Content -Raw $trx.FullName)).TestRun.ResultSummary.Counters
             $xunitPassed += [int]$counters.passed
-            $xunitSkipped += [int]$counters.notExecuted
+            # A skipped test is counted in total, not in executed (the trx file has no skipped counter).
+            $xunitSkipped += [int]$counters.total - [int]$counters.executed
             $xunitFailed += [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
             if ([int]$counters.total -eq 0) { $xunitFailed++ }
         }
