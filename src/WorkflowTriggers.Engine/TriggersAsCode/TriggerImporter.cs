@@ -32,7 +32,8 @@ public sealed class TriggerImportResult
     /// <summary>False for a plan (-WhatIf) and for Unchanged entries: nothing was written for it.</summary>
     public bool Applied { get; set; }
 
-    public TriggerDocumentEntry Source { get; init; } = null!;
+    // The entry this result plans for: what the apply step writes; callers read the fields above.
+    internal TriggerDocumentEntry Source { get; init; } = null!;
 }
 
 /// <summary>The plan for a file: what each valid entry needs, and the entries refused, with why.</summary>
