@@ -46,6 +46,23 @@ Describe 'Connect-TriggerDatabase' {
         (Get-TriggerSchema).Database | Should -Be $object.ToString()
     }
 
+    It '-ReadFromStandby routes one connection: reads to a standby when up (else the primary), writes to the primary' {
+        $parts = @{}
+        foreach ($pair in $script:db -split ';') { $key, $value = $pair -split '=', 2; $parts[$key] = $value }
+        # The same server twice: no standby is up, so reads fall back to the primary, and writes find it.
+        $both = $script:db -replace 'Host=[^;]+', ('Host={0}:{1},{0}:{1}' -f $parts['Host'], $parts['Port'])
+        Install-TriggerSchema -ConnectionString $script:db | Out-Null
+        $routed = Connect-TriggerDatabase $both -ReadFromStandby -PassThru
+        $routed.ReadFromStandby | Should -BeTrue
+        $routed.Hosts.Count | Should -Be 2
+        New-WorkflowTrigger -Name 'Routed write' -WorkflowId wf_1 -Source webhook-event-source -EventType webhook_received | Out-Null
+        (Get-WorkflowTrigger -Name 'Routed write').Name | Should -Be 'Routed write'
+
+        $one = try { Connect-TriggerDatabase $script:db -ReadFromStandby -ErrorAction Stop } catch { $_ }
+        $one.FullyQualifiedErrorId | Should -BeLike 'InvalidArgument,*'
+        $one.Exception.Message | Should -BeLike '*multi-host*'
+    }
+
     It 'reports a server that does not answer as a connection error without the password' {
         $error.Clear()
         { Connect-TriggerDatabase -ConnectionString 'Host=127.0.0.1;Port=1;Database=x;Username=u;Password=pw-Never-Shown-42;Timeout=2' -ErrorAction Stop } |

@@ -13,11 +13,14 @@ public sealed class TriggerConnection
 {
     private static readonly ConcurrentDictionary<string, TriggerConnection> Pool = new(StringComparer.Ordinal);
 
+    private static readonly ConcurrentDictionary<string, TriggerConnection> StandbyReadPool = new(StringComparer.Ordinal);
+
     private readonly NpgsqlDataSource _dataSource;
 
-    private TriggerConnection(string effectiveConnectionString)
+    private readonly TriggerConnection? _forWrites;
+
+    private TriggerConnection(string effectiveConnectionString, bool readFromStandby)
     {
-        _dataSource = NpgsqlDataSource.Create(effectiveConnectionString);
         var builder = new NpgsqlConnectionStringBuilder(effectiveConnectionString);
         Host = builder.Host ?? "localhost";
         Port = builder.Port;
@@ -27,7 +30,52 @@ public sealed class TriggerConnection
         SslMode = builder.SslMode.ToString();
         MaximumPoolSize = builder.MaxPoolSize;
         CommandTimeout = builder.CommandTimeout;
+
+        var sourceBuilder = new NpgsqlDataSourceBuilder(effectiveConnectionString);
+        if (!string.IsNullOrWhiteSpace(builder.SearchPath))
+        {
+            var wanted = builder.SearchPath;
+            sourceBuilder.UsePhysicalConnectionInitializer(
+                _ => throw new NotSupportedException("The module opens connections asynchronously."),
+                c => RequireSearchPathAsync(c, wanted));
+        }
+
+        if (!readFromStandby)
+        {
+            _dataSource = sourceBuilder.Build();
+            return;
+        }
+
+        if (Hosts.Count < 2)
+        {
+            throw new TriggerEngineException(
+                TriggerErrorKind.InvalidArgument,
+                $"Reading from a standby needs the primary and its standbys in one multi-host connection string (Host=primary,standby1,...); {this} names one server.");
+        }
+
+        // One set of hosts, two routes: reads prefer a standby (a primary when none is up), writes only a primary.
+        var hosts = sourceBuilder.BuildMultiHost();
+        _dataSource = hosts.WithTargetSession(TargetSessionAttributes.PreferStandby);
+        ReadsFromStandby = true;
+        _forWrites = new TriggerConnection(this, hosts.WithTargetSession(TargetSessionAttributes.Primary));
     }
+
+    // The primary-only route of a connection that reads from standbys: the same database, settings and display.
+    private TriggerConnection(TriggerConnection reads, NpgsqlDataSource primary)
+    {
+        (Host, Port, Hosts, Database, Username, SslMode, MaximumPoolSize, CommandTimeout) =
+            (reads.Host, reads.Port, reads.Hosts, reads.Database, reads.Username, reads.SslMode, reads.MaximumPoolSize, reads.CommandTimeout);
+        _dataSource = primary;
+    }
+
+    /// <summary>True when reads go to a standby when one is up (and writes to the primary, through <see cref="ForWrites"/>).</summary>
+    public bool ReadsFromStandby { get; }
+
+    /// <summary>
+    /// The connection a command that writes uses for all of its work, reads included, so it plans from the data it
+    /// will change: the primary route when reads go to standbys, else this connection itself.
+    /// </summary>
+    public TriggerConnection ForWrites => _forWrites ?? this;
 
     public string Host { get; }
 
@@ -60,10 +108,12 @@ public sealed class TriggerConnection
         : $"Host={string.Join(",", Hosts)};Database={Database};Username={Username}";
 
     /// <summary>The shared connection for this connection string, creating its pool the first time.</summary>
-    public static TriggerConnection For(string connectionString)
+    public static TriggerConnection For(string connectionString, bool readFromStandby = false)
     {
         var effective = ConnectionSettings.Effective(connectionString);
-        return Pool.GetOrAdd(effective, static cs => new TriggerConnection(cs));
+        return readFromStandby
+            ? StandbyReadPool.GetOrAdd(effective, static cs => new TriggerConnection(cs, readFromStandby: true))
+            : Pool.GetOrAdd(effective, static cs => new TriggerConnection(cs, readFromStandby: false));
     }
 
     /// <summary>Opens a connection to prove the database answers, and learns its version and schema.</summary>
@@ -170,7 +220,7 @@ public sealed class TriggerConnection
     /// <summary>Fails with ReadOnlyServer, before anything is sent, when the server takes no writes.</summary>
     public async Task RequireWritableAsync(CancellationToken cancellationToken)
     {
-        var role = await GetRoleAsync(cancellationToken).ConfigureAwait(false);
+        var role = await ForWrites.GetRoleAsync(cancellationToken).ConfigureAwait(false);
         if (role.IsStandby || role.ReadOnly)
         {
             throw new TriggerEngineException(
@@ -180,6 +230,50 @@ public sealed class TriggerConnection
                     : $"{this} accepts only read-only transactions (default_transaction_read_only): it takes no writes.")
             {
                 ErrorId = "ReadOnlyServer",
+            };
+        }
+    }
+
+    /// <summary>
+    /// Fails with SearchPathIgnored when the connection string's Search Path did not reach the server session. A
+    /// pooler drops it (PgBouncer with ignore_startup_parameters = search_path), and every unqualified table name
+    /// would then resolve in another schema: the module would read, or write, another schema's workflow_triggers.
+    /// </summary>
+    private async Task RequireSearchPathAsync(NpgsqlConnection connection, string wanted)
+    {
+        await using var command = new NpgsqlCommand("SELECT setting, source FROM pg_settings WHERE name = 'search_path'", connection);
+        await using var reader = await command.ExecuteReaderAsync().ConfigureAwait(false);
+        await reader.ReadAsync().ConfigureAwait(false);
+        var (setting, source) = (reader.GetString(0), reader.GetString(1));
+        static string Normal(string path) => string.Join(",", path.Split(',').Select(p => p.Trim()));
+        if (source is not ("client" or "session") && !string.Equals(Normal(setting), Normal(wanted), StringComparison.Ordinal))
+        {
+            throw new TriggerEngineException(
+                TriggerErrorKind.ConnectionFailed,
+                $"The connection string sets Search Path={wanted}, but the server session's search_path is '{setting}' (from its {source} setting): " +
+                "something between the module and the server, such as a connection pooler, dropped it. Unqualified table names would resolve in another schema, so nothing was sent.")
+            {
+                ErrorId = "SearchPathIgnored",
+            };
+        }
+    }
+
+    /// <summary>
+    /// Fails with SessionRequired when <paramref name="connection"/> goes through a connection pooler (PgBouncer and
+    /// its kind): the pooler announces a process id of its own at startup, so it differs from the server session's
+    /// pg_backend_pid(). A direct connection, or a TCP proxy that passes the startup through, shows the same one.
+    /// </summary>
+    internal static async Task RequireOwnSessionAsync(NpgsqlConnection connection, string databaseDisplay, string why, CancellationToken cancellationToken)
+    {
+        var serverProcess = await connection.ExecuteScalarAsync<int>(new CommandDefinition("SELECT pg_backend_pid()", cancellationToken: cancellationToken)).ConfigureAwait(false);
+        if (serverProcess != connection.ProcessID)
+        {
+            throw new TriggerEngineException(
+                TriggerErrorKind.Conflict,
+                $"{databaseDisplay} goes through a connection pooler (the connection was announced as process {connection.ProcessID}, but server process {serverProcess} answered), " +
+                $"and {why}: a pooler may run the two on different server sessions. Nothing was sent.")
+            {
+                ErrorId = "SessionRequired",
             };
         }
     }

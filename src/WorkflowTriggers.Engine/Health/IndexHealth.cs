@@ -246,8 +246,11 @@ public sealed class IndexHealth
     }
 
     /// <summary>
-    /// REINDEX INDEX CONCURRENTLY, outside any transaction (it cannot run in one). <paramref name="qualifiedName"/>
-    /// must come from <see cref="ListAsync"/>: it is the server's own quoting of a catalog name, never the caller's text.
+    /// REINDEX INDEX CONCURRENTLY, outside any transaction (it cannot run in one), with the lock timeout set on its
+    /// session and reset afterwards. <paramref name="qualifiedName"/> must come from <see cref="ListAsync"/>: it is
+    /// the server's own quoting of a catalog name, never the caller's text. Behind a connection pooler the setting and
+    /// the statement could run on different server sessions (and the setting stay behind for another client), so
+    /// there it fails with SessionRequired before sending either.
     /// </summary>
     public async Task<IndexMaintenanceResult> ReindexAsync(string name, string qualifiedName, TimeSpan lockTimeout, CancellationToken cancellationToken)
     {
@@ -255,11 +258,24 @@ public sealed class IndexHealth
         return await _connection.RunAsync(
             async c =>
             {
+                await TriggerConnection.RequireOwnSessionAsync(c, _connection.ToString(), "REINDEX CONCURRENTLY runs outside a transaction with its lock timeout set on its session", cancellationToken).ConfigureAwait(false);
                 var before = await SizeAsync(c, qualifiedName, cancellationToken).ConfigureAwait(false);
                 await c.ExecuteAsync(new CommandDefinition(
                     "SELECT set_config('lock_timeout', @LockTimeout, false), set_config('statement_timeout', '0', false)",
                     new { LockTimeout = Milliseconds(lockTimeout) }, cancellationToken: cancellationToken)).ConfigureAwait(false);
-                await c.ExecuteAsync(new CommandDefinition($"REINDEX INDEX CONCURRENTLY {qualifiedName}", commandTimeout: 0, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                try
+                {
+                    await c.ExecuteAsync(new CommandDefinition($"REINDEX INDEX CONCURRENTLY {qualifiedName}", commandTimeout: 0, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                }
+                finally
+                {
+                    // The pooled connection goes on to serve other commands: they get the session's own values back.
+                    if (c.State == System.Data.ConnectionState.Open)
+                    {
+                        await c.ExecuteAsync("RESET lock_timeout; RESET statement_timeout").ConfigureAwait(false);
+                    }
+                }
+
                 var after = await SizeAsync(c, qualifiedName, cancellationToken).ConfigureAwait(false);
                 return new IndexMaintenanceResult { Name = name, Action = "Reindex", SizeBeforeBytes = before, SizeAfterBytes = after, Duration = clock.Elapsed };
             },

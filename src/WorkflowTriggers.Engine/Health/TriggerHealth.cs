@@ -94,7 +94,9 @@ public sealed class TriggerHealth
 
     private const string StatisticsSql = """
         SELECT greatest(s.last_analyze, s.last_autoanalyze) AS LastAnalyzed, s.n_live_tup AS LiveRows, s.n_mod_since_analyze AS ModifiedSinceAnalyze,
-               c.reltuples::bigint AS PlannerRows
+               c.reltuples::bigint AS PlannerRows,
+               EXISTS (SELECT 1 FROM pg_stats ps JOIN pg_namespace n ON n.nspname = ps.schemaname
+                       WHERE n.oid = c.relnamespace AND ps.tablename = c.relname) AS HasPlannerStatistics
         FROM pg_stat_all_tables s JOIN pg_class c ON c.oid = s.relid WHERE s.relid = to_regclass('workflow_triggers')
         """;
 
@@ -225,6 +227,18 @@ public sealed class TriggerHealth
 
     internal static TriggerHealthCheck CheckStatistics(StatisticsRow? statistics, long rows, DateTime now)
     {
+        if (statistics is { LastAnalyzed: null, HasPlannerStatistics: true })
+        {
+            // The ANALYZE time lives in the cumulative statistics, which a crash restart, a promoted standby and
+            // pg_stat_reset start afresh; the planner's statistics it took are still there.
+            var changed = statistics.ModifiedSinceAnalyze;
+            var detail = $"The planner has statistics for workflow_triggers (an estimate of {statistics.PlannerRows:N0} row(s)), but the server has no record of when they were taken: " +
+                         $"its activity statistics were reset (a crash restart, a promotion or pg_stat_reset). {changed:N0} row(s) changed since the reset.";
+            return changed > Math.Max(StaleMinimumRows, StaleShare * Math.Max(statistics.LiveRows, rows))
+                ? new(StatisticsCheck, HealthStatus.Warn, detail + $" That is more than {StaleShare * 100:N0}% of the table.")
+                : new(StatisticsCheck, HealthStatus.Pass, detail);
+        }
+
         if (statistics?.LastAnalyzed is not { } analyzed)
         {
             return rows == 0
@@ -267,5 +281,8 @@ public sealed class TriggerHealth
         public long LiveRows { get; init; }
         public long ModifiedSinceAnalyze { get; init; }
         public long PlannerRows { get; init; }
+
+        /// <summary>True when an ANALYZE has left column statistics (pg_stats), whether or not its time is known.</summary>
+        public bool HasPlannerStatistics { get; init; }
     }
 }

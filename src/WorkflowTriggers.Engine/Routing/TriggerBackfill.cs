@@ -53,10 +53,19 @@ public sealed class TriggerBackfill
 {
     public const int DefaultBatchSize = 10_000;
 
-    // Session-level, per schema, so two backfills of different schemas in one database do not block each other.
-    private const string LockKeySql = LockKeys.Backfill;
+    /// <summary>The lease that lets one backfill run at a time in a schema (each schema has its own lease table).</summary>
+    internal const string LeaseName = "backfill";
 
-    private const string FirstInputTable = "pg_temp.wt_backfill_first_input";
+    // Each workflow's first input node, taken once at the start of a run. A table of the module's, not a temp table:
+    // behind a transaction pooler each batch may run on another server session. Unlogged, as it is rebuilt by each run.
+    private const string NodesTable = "workflow_triggers_backfill_nodes";
+
+    private const string CreateNodesTableSql = $"""
+        CREATE UNLOGGED TABLE IF NOT EXISTS {NodesTable} (
+            workflow_id TEXT PRIMARY KEY,
+            node_id TEXT NOT NULL
+        )
+        """;
 
     private readonly TriggerConnection _connection;
 
@@ -86,9 +95,10 @@ public sealed class TriggerBackfill
     }
 
     /// <summary>
-    /// Runs the backfill, yielding each batch after it commits. Takes the schema's backfill lock first: if another
-    /// backfill holds it, fails with a Conflict naming that session, or with <paramref name="wait"/> waits for it.
-    /// Only triggers still without a node are written, so a node set concurrently is never overwritten.
+    /// Runs the backfill, yielding each batch after it commits. Takes the schema's backfill lease first: if another
+    /// backfill holds it, fails with a Conflict naming that run, or with <paramref name="wait"/> waits for it.
+    /// Only triggers still without a node are written, so a node set concurrently is never overwritten. No session
+    /// state is kept between transactions, so a transaction-pooling PgBouncer may hand each batch to another session.
     /// </summary>
     public async IAsyncEnumerable<BackfillBatch> RunAsync(
         BackfillScope scope, int batchSize, bool wait, bool returnRows, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -98,14 +108,13 @@ public sealed class TriggerBackfill
             throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "The batch size must be at least 1.");
         }
 
-        // One connection for the whole run: it holds the lock and the snapshot of first input nodes.
         await using var connection = await _connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await Guard(() => LockAsync(connection, wait, cancellationToken)).ConfigureAwait(false);
+        var tables = await Guard(() => EngineTables.ProbeAsync(connection, cancellationToken)).ConfigureAwait(false);
+        WorkflowGraph.RequireGraph(tables, _connection.ToString());
+        var lease = await Guard(() => TakeLeaseAsync(connection, wait, cancellationToken)).ConfigureAwait(false);
         try
         {
-            var tables = await Guard(() => EngineTables.ProbeAsync(connection, cancellationToken)).ConfigureAwait(false);
-            WorkflowGraph.RequireGraph(tables, _connection.ToString());
-            var range = await Guard(() => PrepareAsync(connection, scope, cancellationToken)).ConfigureAwait(false);
+            var range = await Guard(() => PrepareAsync(connection, lease, scope, cancellationToken)).ConfigureAwait(false);
             if (range is null)
             {
                 yield break;
@@ -117,7 +126,7 @@ public sealed class TriggerBackfill
             foreach (var (from, to, ids) in batches)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var (updated, rows) = await Guard(() => WriteBatchAsync(connection, scope, from, to, ids, returnRows, tables, cancellationToken)).ConfigureAwait(false);
+                var (updated, rows) = await Guard(() => WriteBatchAsync(connection, lease, scope, from, to, ids, returnRows, tables, cancellationToken)).ConfigureAwait(false);
                 number++;
                 yield return new BackfillBatch
                 {
@@ -132,61 +141,70 @@ public sealed class TriggerBackfill
         }
         finally
         {
-            // A cancelled statement can leave the connection unusable; the pool resets it (DISCARD ALL) either way.
+            // A cancelled statement can leave the connection unusable; the lease then expires on its own.
             if (connection.State == System.Data.ConnectionState.Open)
             {
                 try
                 {
-                    await connection.ExecuteAsync($"DROP TABLE IF EXISTS {FirstInputTable}; SELECT pg_advisory_unlock({LockKeySql})").ConfigureAwait(false);
+                    await lease.ReleaseAsync(connection).ConfigureAwait(false);
                 }
                 catch (NpgsqlException)
                 {
-                    // The session ends with the connection's reset, which releases the lock too.
                 }
             }
         }
     }
 
-    /// <summary>Takes the schema's backfill lock, waiting for it or failing with a Conflict that names its holder.</summary>
-    private async Task LockAsync(NpgsqlConnection connection, bool wait, CancellationToken cancellationToken)
+    /// <summary>Takes the schema's backfill lease, waiting for it or failing with a Conflict that names its holder.</summary>
+    private async Task<Lease> TakeLeaseAsync(NpgsqlConnection connection, bool wait, CancellationToken cancellationToken)
     {
-        if (wait)
+        var (lease, holder) = await Lease.AcquireAsync(connection, LeaseName, wait, cancellationToken).ConfigureAwait(false);
+        if (lease is not null)
         {
-            await connection.ExecuteAsync(new CommandDefinition($"SELECT pg_advisory_lock({LockKeySql})", commandTimeout: 0, cancellationToken: cancellationToken)).ConfigureAwait(false);
-            return;
+            return lease;
         }
 
-        var locked = await connection.ExecuteScalarAsync<bool>(new CommandDefinition($"SELECT pg_try_advisory_lock({LockKeySql})", cancellationToken: cancellationToken)).ConfigureAwait(false);
-        if (locked)
-        {
-            return;
-        }
-
-        // Name the session that holds it, so the operator can find it.
-        var holder = await connection.QueryFirstOrDefaultAsync<LockHolder>(
-            new CommandDefinition(LockKeys.HolderSql(LockKeySql), cancellationToken: cancellationToken)).ConfigureAwait(false);
-        var who = holder is { } h ? $" (server process {h.Pid}, application '{h.ApplicationName}', from {h.Client}, connected since {h.Since:u})" : string.Empty;
-        throw new TriggerEngineException(TriggerErrorKind.Conflict, $"Another backfill is running on {_connection}{who}.")
+        var h = holder!;
+        throw new TriggerEngineException(
+            TriggerErrorKind.Conflict,
+            $"Another backfill is running on {_connection} (started {h.AcquiredAt.ToUniversalTime():u} by {h.User} from host {h.Host}, process {h.ProcessId}, " +
+            $"application '{h.Application}'). Its lease expires at {h.ExpiresAt.ToUniversalTime():u} unless that run writes another batch.")
         {
             ErrorId = "BackfillAlreadyRunning",
         };
     }
 
-    private sealed record LockHolder(int Pid, string ApplicationName, string Client, DateTime Since);
-
-    /// <summary>Snapshots each workflow's first input node and finds the id range of triggers that can get one.</summary>
-    private static async Task<(int MinId, int MaxId)?> PrepareAsync(NpgsqlConnection connection, BackfillScope scope, CancellationToken cancellationToken)
+    private TriggerEngineException LeaseLost() => new(
+        TriggerErrorKind.Conflict,
+        $"This backfill's lease on {_connection} expired (no batch for {Lease.Duration.TotalSeconds:N0} s) and another backfill took it over; " +
+        "this run stopped before writing its next batch, and the batches already reported are committed.")
     {
+        ErrorId = "BackfillLeaseLost",
+    };
+
+    /// <summary>
+    /// Records each workflow's first input node and finds the id range of triggers that can get one, in one
+    /// transaction that renews the lease, so no other run can be rebuilding the table at the same time.
+    /// </summary>
+    private async Task<(int MinId, int MaxId)?> PrepareAsync(NpgsqlConnection connection, Lease lease, BackfillScope scope, CancellationToken cancellationToken)
+    {
+        await Lease.EnsureTableAsync(connection, CreateNodesTableSql, NodesTable, cancellationToken).ConfigureAwait(false);
         var sql = $"""
-            DROP TABLE IF EXISTS {FirstInputTable};
-            CREATE TEMP TABLE wt_backfill_first_input ON COMMIT PRESERVE ROWS AS {WorkflowGraph.FirstInputNodesSql};
-            ALTER TABLE {FirstInputTable} ADD PRIMARY KEY (workflow_id);
-            ANALYZE {FirstInputTable};
+            DELETE FROM {NodesTable};
+            INSERT INTO {NodesTable} (workflow_id, node_id) SELECT f.workflow_id, f.node_id FROM ({WorkflowGraph.FirstInputNodesSql}) f;
+            ANALYZE {NodesTable};
             SELECT min(t.id) AS MinId, max(t.id) AS MaxId
-            FROM workflow_triggers t JOIN {FirstInputTable} f ON f.workflow_id = t.workflow_id
+            FROM workflow_triggers t JOIN {NodesTable} f ON f.workflow_id = t.workflow_id
             WHERE t.target_node_id IS NULL{scope.Predicate};
             """;
-        var range = await connection.QuerySingleAsync<(int? MinId, int? MaxId)>(new CommandDefinition(sql, Parameters(scope), commandTimeout: 0, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        if (!await lease.RenewAsync(connection, transaction, cancellationToken).ConfigureAwait(false))
+        {
+            throw LeaseLost();
+        }
+
+        var range = await connection.QuerySingleAsync<(int? MinId, int? MaxId)>(new CommandDefinition(sql, Parameters(scope), transaction, commandTimeout: 0, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return range.MinId is { } min && range.MaxId is { } max ? (min, max) : null;
     }
 
@@ -210,8 +228,8 @@ public sealed class TriggerBackfill
         }
     }
 
-    private static async Task<(int Updated, IReadOnlyList<TriggerRecord> Rows)> WriteBatchAsync(
-        NpgsqlConnection connection, BackfillScope scope, int from, int to, int[]? ids, bool returnRows, EngineTables tables, CancellationToken cancellationToken)
+    private async Task<(int Updated, IReadOnlyList<TriggerRecord> Rows)> WriteBatchAsync(
+        NpgsqlConnection connection, Lease lease, BackfillScope scope, int from, int to, int[]? ids, bool returnRows, EngineTables tables, CancellationToken cancellationToken)
     {
         // "target_node_id IS NULL" is checked again on each row at write time: a node set by someone else since the
         // run began (or since the plan) wins, and a re-run never writes a trigger twice.
@@ -225,13 +243,18 @@ public sealed class TriggerBackfill
         var sql = $"""
             WITH written AS (
                 UPDATE workflow_triggers t SET target_node_id = f.node_id, updated_at = CURRENT_TIMESTAMP
-                FROM {FirstInputTable} f
+                FROM {NodesTable} f
                 WHERE {batchPredicate} AND t.target_node_id IS NULL AND f.workflow_id = t.workflow_id{scopePredicate}
                 {returning}
             )
             {select}
             """;
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        if (!await lease.RenewAsync(connection, transaction, cancellationToken).ConfigureAwait(false))
+        {
+            throw LeaseLost();
+        }
+
         var command = new CommandDefinition(
             sql, new { From = from, To = to, BatchIds = ids, WorkflowIds = scope.WorkflowIds?.ToArray() }, transaction, commandTimeout: 0, cancellationToken: cancellationToken);
         (int, IReadOnlyList<TriggerRecord>) result = returnRows

@@ -8,14 +8,14 @@ using WorkflowTriggers.Engine.Orphans;
 namespace WorkflowTriggers.Engine.Schema;
 
 /// <summary>
-/// Installs, upgrades and downgrades the schema. One session-level advisory lock per schema serialises installs,
-/// each step runs in its own transaction together with its history row, and the plan is recomputed under the lock,
-/// so running it twice, or twice at once, does the work once.
+/// Installs, upgrades and downgrades the schema. Each step runs in its own transaction together with its history row,
+/// under a transaction-scoped advisory lock per schema, and the plan is recomputed under that lock before each step,
+/// so running it twice, or twice at once, does the work once. Nothing outlives a transaction (no session lock), so it
+/// holds behind a transaction-pooling PgBouncer, and a crashed install leaves no lock behind.
 /// </summary>
 public sealed class SchemaInstaller
 {
-    private const string LockSql = $"SELECT pg_advisory_lock({LockKeys.Schema})";
-    private const string UnlockSql = $"SELECT pg_advisory_unlock({LockKeys.Schema})";
+    private const string LockSql = $"SELECT pg_advisory_xact_lock({LockKeys.Schema})";
 
     private readonly TriggerConnection _connection;
 
@@ -89,43 +89,45 @@ public sealed class SchemaInstaller
         return _connection.RunAsync<IReadOnlyList<SchemaStepResult>>(
             async c =>
             {
-                await c.ExecuteAsync(new CommandDefinition(LockSql, commandTimeout: 0, cancellationToken: cancellationToken)).ConfigureAwait(false);
-                try
+                var results = new List<SchemaStepResult>();
+                var first = true;
+                while (true)
                 {
-                    await c.ExecuteAsync(new CommandDefinition(SchemaSteps.HistorySql, cancellationToken: cancellationToken)).ConfigureAwait(false);
-                    var plan = SchemaPlanner.Plan(await ReadStateAsync(c, cancellationToken).ConfigureAwait(false), targetVersion)
+                    await using var transaction = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                    await c.ExecuteAsync(new CommandDefinition(LockSql, transaction: transaction, commandTimeout: 0, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                    await c.ExecuteAsync(new CommandDefinition(SchemaSteps.HistorySql, transaction: transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                    var plan = SchemaPlanner.Plan(await ReadStateAsync(c, cancellationToken, transaction).ConfigureAwait(false), targetVersion)
                         .Where(s => addForeignKey || s.Action != SchemaAction.AddForeignKey)
                         .ToList();
-                    if (!allowDataLoss && plan.FirstOrDefault(s => s.Warning is not null) is { } lossy)
+                    if (first && !allowDataLoss && plan.FirstOrDefault(s => s.Warning is not null) is { } lossy)
                     {
                         throw new TriggerEngineException(TriggerErrorKind.Conflict, $"Refusing to downgrade: step {lossy.Version} {lossy.Warning}.");
                     }
 
-                    var results = new List<SchemaStepResult>();
-                    foreach (var step in plan)
+                    first = false;
+                    if (plan.Count == 0)
                     {
-                        results.Add(await ApplyStepAsync(c, step, cancellationToken).ConfigureAwait(false));
+                        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                        return results;
                     }
 
-                    return results;
-                }
-                finally
-                {
-                    // Closing the connection would release the lock too, but a pooled connection is not closed.
-                    if (c.State == System.Data.ConnectionState.Open)
+                    if (results.Any(r => r.Version == plan[0].Version && r.Action == plan[0].Action))
                     {
-                        await c.ExecuteAsync(UnlockSql).ConfigureAwait(false);
+                        // A committed step that the plan still asks for would loop forever: stop and say so.
+                        throw new TriggerEngineException(TriggerErrorKind.Conflict, $"Step {plan[0].Version} ({plan[0].Action}) was applied but the database still plans it; nothing more was changed.");
                     }
+
+                    results.Add(await ApplyStepAsync(c, transaction, plan[0], cancellationToken).ConfigureAwait(false));
                 }
             },
             cancellationToken);
     }
 
-    private static async Task<SchemaStepResult> ApplyStepAsync(NpgsqlConnection connection, PlannedSchemaStep step, CancellationToken cancellationToken)
+    /// <summary>Applies one step in <paramref name="transaction"/> (which holds the schema lock) and commits it.</summary>
+    private static async Task<SchemaStepResult> ApplyStepAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, PlannedSchemaStep step, CancellationToken cancellationToken)
     {
         var watch = Stopwatch.StartNew();
         string? detail = null;
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         // DDL on a busy table waits for its lock; a bounded wait fails clearly instead of queueing every reader behind it.
         await connection.ExecuteAsync(new CommandDefinition("SET LOCAL lock_timeout = '30s'", transaction: transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
         var version = SchemaSteps.Versions.FirstOrDefault(v => v.Version == step.Version);
@@ -202,7 +204,7 @@ public sealed class SchemaInstaller
         }
     }
 
-    private static async Task<SchemaState> ReadStateAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    private static async Task<SchemaState> ReadStateAsync(NpgsqlConnection connection, CancellationToken cancellationToken, NpgsqlTransaction? transaction = null)
     {
         const string probe = $"""
             SELECT to_regclass('workflow_triggers') IS NOT NULL AS TableExists,
@@ -214,12 +216,13 @@ public sealed class SchemaInstaller
                    to_regclass('{SchemaSteps.HistoryTable}') IS NOT NULL AS HistoryExists
             """;
         var flags = await connection.QuerySingleAsync<(bool TableExists, bool HasTargetColumn, bool WorkflowsExists, bool HasForeignKey, bool HistoryExists)>(
-            new CommandDefinition(probe, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            new CommandDefinition(probe, transaction: transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
         IReadOnlyList<AppliedSchemaStep> history = Array.Empty<AppliedSchemaStep>();
         if (flags.HistoryExists)
         {
             history = (await connection.QueryAsync<AppliedSchemaStep>(new CommandDefinition(
                 $"SELECT version AS Version, name AS Name, applied_at AS AppliedAt, applied_by AS AppliedBy, adopted AS Adopted FROM {SchemaSteps.HistoryTable}",
+                transaction: transaction,
                 cancellationToken: cancellationToken)).ConfigureAwait(false))
                 .OrderBy(h => SchemaSteps.IndexOf(h.Version) < 0 ? int.MaxValue : SchemaSteps.IndexOf(h.Version))
                 .ToArray();

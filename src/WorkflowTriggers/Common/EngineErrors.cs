@@ -98,6 +98,9 @@ internal static class EngineErrors
         { TableName: "workflow_triggers", ColumnName: "target_node_id" } => "Run Install-TriggerSchema to upgrade it to the latest version.",
         { TableName: "workflow_triggers" } => "Run Install-TriggerSchema first.",
         { ErrorId: "BackfillAlreadyRunning" } => "Wait for it with -Wait, or run again when it has finished.",
+        { ErrorId: "BackfillLeaseLost" } => "Let the other run finish, or run again: a run continues with the triggers still without a node.",
+        { ErrorId: "SearchPathIgnored" } => "Set the schema where the pooler cannot drop it: ALTER ROLE <user> IN DATABASE <database> SET search_path = <schema>, then leave Search Path out of the connection string; or connect to the server directly.",
+        { ErrorId: "SessionRequired" } => "Connect to the PostgreSQL server itself (its own host and port, not the pooler's) for this; -Analyze and the other cmdlets work through the pooler.",
         { ErrorId: "ReadOnlyServer" } => "Connect to the primary, or add 'Target Session Attributes=primary' to the connection string.",
         _ => null,
     };

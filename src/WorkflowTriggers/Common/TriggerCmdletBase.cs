@@ -34,11 +34,13 @@ public abstract class TriggerCmdletBase : CancellableCmdletBase
             : LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
 
     /// <summary>
-    /// Stops the command with ReadOnlyServer before anything is sent when the server takes no writes (a standby).
-    /// Under -WhatIf nothing is written, so a standby can show the plan.
+    /// Sends all of this command's work, its reads included, to the primary when the connection reads from standbys,
+    /// so it plans from the rows it will change. Then stops the command with ReadOnlyServer before anything is sent
+    /// when the server takes no writes (a standby). Under -WhatIf nothing is written, so a standby can show the plan.
     /// </summary>
     protected void RequireWritable()
     {
+        _database = Database.ForWrites;
         if (!WhatIfRequested)
         {
             Await(Database.RequireWritableAsync);

@@ -36,6 +36,13 @@ public sealed class ConnectTriggerDatabaseCommand : CancellableCmdletBase
     [ArgumentCompleter(typeof(SslModeCompleter))]
     public string? SslMode { get; set; }
 
+    /// <summary>
+    /// Send reads to a standby when one is up (a primary when none is), and every command that writes to the primary.
+    /// Needs the primary and its standbys in one multi-host connection string (Host=primary,standby1,...).
+    /// </summary>
+    [Parameter]
+    public SwitchParameter ReadFromStandby { get; set; }
+
     /// <summary>Return the connection object as well as making it the session default.</summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
@@ -50,7 +57,7 @@ public sealed class ConnectTriggerDatabaseCommand : CancellableCmdletBase
             var connectionString = ParameterSetName == ServerSet
                 ? ConnectionSettings.FromParts(Server, Database, Credential?.UserName, Credential?.GetNetworkCredential().Password, SslMode)
                 : ConnectionString;
-            connection = TriggerConnection.For(connectionString);
+            connection = TriggerConnection.For(connectionString, ReadFromStandby);
         }
         catch (TriggerEngineException ex)
         {
@@ -70,7 +77,7 @@ public sealed class ConnectTriggerDatabaseCommand : CancellableCmdletBase
         Await(connection.VerifyAsync);
         var database = new TriggerDatabase(connection);
         ConnectionResolver.SessionDefault = database;
-        WriteVerbose($"Connected to {connection} (PostgreSQL {connection.ServerVersion}, schema {connection.Schema}).");
+        WriteVerbose($"Connected to {connection} (PostgreSQL {connection.ServerVersion}, schema {connection.Schema}{(connection.ReadsFromStandby ? "; reads go to a standby when one is up, writes to the primary" : string.Empty)}).");
         if (PassThru)
         {
             WriteObject(database);

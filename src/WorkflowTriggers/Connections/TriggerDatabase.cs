@@ -33,6 +33,9 @@ public sealed class TriggerDatabase
     /// <summary>The schema unqualified names resolve to (the first of search_path that exists).</summary>
     public string? Schema => Engine.Schema;
 
+    /// <summary>True when reads go to a standby when one is up, and writes to the primary (Connect-TriggerDatabase -ReadFromStandby).</summary>
+    public bool ReadFromStandby => Engine.ReadsFromStandby;
+
     internal TriggerConnection Engine { get; }
 
     public override string ToString() => Engine.ToString();

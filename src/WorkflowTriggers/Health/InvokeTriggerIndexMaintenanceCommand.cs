@@ -65,6 +65,11 @@ public sealed class InvokeTriggerIndexMaintenanceCommand : TriggerCmdletBase
                 {
                     WriteObject(IndexMaintenanceResult.From(AwaitEngine(ct => health.ReindexAsync(name, qualified, lockTimeout, ct))));
                 }
+                catch (TriggerEngineException ex) when (ex.ErrorId == "SessionRequired")
+                {
+                    // Behind a pooler no index can be rebuilt safely: say it once and stop before the next one.
+                    ThrowTerminatingError(EngineErrors.From(ex, name));
+                }
                 catch (TriggerEngineException ex)
                 {
                     // One index that cannot get its lock does not stop the others.

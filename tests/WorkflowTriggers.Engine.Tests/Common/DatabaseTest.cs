@@ -19,9 +19,16 @@ public abstract class DatabaseTest : IAsyncLifetime
         await SetUpAsync();
     }
 
-    public Task DisposeAsync() => Db.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        await TearDownAsync();
+        await Db.DisposeAsync();
+    }
 
     protected virtual Task SetUpAsync() => Task.CompletedTask;
+
+    /// <summary>Runs before the database is dropped, also when the test failed.</summary>
+    protected virtual Task TearDownAsync() => Task.CompletedTask;
 
     /// <summary>The module's schema at the latest version, with or without the workflows foreign key.</summary>
     protected Task InstallSchemaAsync(bool addForeignKey = true) => new SchemaInstaller(Connection).ApplyAsync(null, false, addForeignKey, default);

@@ -69,6 +69,59 @@ public class StandbyTests
         }
     }
 
+    [StandbyFact]
+    public async Task One_connection_reads_from_the_standby_writes_on_the_primary_and_follows_a_promotion()
+    {
+        var primary = await ThrowawayPostgres.StartLocalClusterAsync(Environment.ProcessId);
+        try
+        {
+            var database = await ThrowawayPostgres.CreateDatabaseAsync(primary.AdminConnectionString, "wt_route");
+            await new SchemaInstaller(TriggerConnection.For(database)).ApplyAsync(null, false, true, default);
+            var standby = await ThrowawayPostgres.StartStandbyAsync(primary, Environment.ProcessId);
+            try
+            {
+                static int PortOf(ThrowawayPostgres server) => new NpgsqlConnectionStringBuilder(server.AdminConnectionString).Port;
+                // Host Recheck Seconds=0: after the failover below, host roles are asked again at once, not after 10 s.
+                var both = new NpgsqlConnectionStringBuilder(database)
+                {
+                    Host = $"127.0.0.1:{PortOf(primary)},127.0.0.1:{PortOf(standby)}",
+                    HostRecheckSeconds = 0,
+                }.ConnectionString;
+                var routed = TriggerConnection.For(both, readFromStandby: true);
+                Assert.True(routed.ReadsFromStandby);
+
+                Assert.True((await routed.GetRoleAsync(default)).IsStandby);
+                Assert.False((await routed.ForWrites.GetRoleAsync(default)).IsStandby);
+                await routed.RequireWritableAsync(default); // asks the primary, not the standby reads go to
+                Assert.Single((await new TriggerWriter(routed.ForWrites).InsertAsync(new[] { Sample("Routed") }, false, false, default)).Written);
+                Assert.Equal("standby", (await new TriggerHealth(routed).GetAsync(default)).Role);
+
+                await primary.StopAsync();
+                await standby.PromoteAsync();
+                await routed.RequireWritableAsync(default);
+                Assert.Single((await new TriggerWriter(routed.ForWrites).InsertAsync(new[] { Sample("After failover") }, false, false, default)).Written);
+                var names = (await ListAsync(new TriggerReader(routed).QueryAsync(new TriggerFilter(), default))).Select(t => t.Name).Order().ToList();
+                Assert.Equal(new[] { "After failover", "Routed" }, names); // the row written before the failover was replicated
+            }
+            finally
+            {
+                await standby.StopAsync();
+            }
+        }
+        finally
+        {
+            await primary.StopAsync();
+        }
+    }
+
+    [Fact]
+    public void Reading_from_a_standby_needs_more_than_one_host()
+    {
+        var error = Assert.Throws<TriggerEngineException>(() => TriggerConnection.For("Host=db1;Database=engine;Username=ops", readFromStandby: true));
+        Assert.Equal(TriggerErrorKind.InvalidArgument, error.Kind);
+        Assert.Contains("multi-host", error.Message);
+    }
+
     private static async Task<List<T>> ListAsync<T>(IAsyncEnumerable<T> items)
     {
         var list = new List<T>();

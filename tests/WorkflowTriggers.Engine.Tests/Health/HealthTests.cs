@@ -143,4 +143,24 @@ public class HealthTests : DatabaseTest
         Assert.Equal(HealthStatus.Warn, stale.Status);
         Assert.Contains("row(s) changed since, more than 20%", stale.Detail);
     }
+
+    [Fact]
+    public async Task Statistics_whose_time_a_reset_lost_pass_with_the_reason_instead_of_never_analyzed()
+    {
+        await Db.ExecuteAsync($"""
+            INSERT INTO workflow_triggers (name, workflow_id, source, event_type)
+            SELECT 'Trigger ' || g, 'wf_a', 'pdf-monitor-event-source', 'pdf_file_added' FROM generate_series(1, 2000) g;
+            ANALYZE workflow_triggers;
+            {TestDatabase.FlushStatisticsSql}
+            """);
+        await Db.WaitForStatisticsAsync(s => s.LastAnalyze is not null, "the ANALYZE");
+
+        // What a crash restart or a promotion does to the table's cumulative statistics; pg_stats stays.
+        await Db.ExecuteAsync("SELECT pg_stat_reset_single_table_counters('workflow_triggers'::regclass)");
+        await Db.WaitForStatisticsAsync(s => s.LastAnalyze is null, "the reset");
+        var check = (await ChecksAsync())[TriggerHealth.StatisticsCheck];
+        Assert.Equal(HealthStatus.Pass, check.Status);
+        Assert.Contains("no record of when they were taken", check.Detail);
+        Assert.Contains("2,000 row(s)", check.Detail);
+    }
 }

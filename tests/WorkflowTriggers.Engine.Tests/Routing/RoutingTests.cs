@@ -164,7 +164,7 @@ public class RoutingTests : DatabaseTest
         var error = await Assert.ThrowsAsync<TriggerEngineException>(() => ListAsync(new TriggerBackfill(Connection).RunAsync(new BackfillScope(), 100, false, false, default)));
         Assert.Equal(TriggerErrorKind.Conflict, error.Kind);
         Assert.Equal("BackfillAlreadyRunning", error.ErrorId);
-        Assert.Contains("server process", error.Message);
+        Assert.Contains($"from host {Environment.MachineName}, process {Environment.ProcessId}", error.Message);
 
         var waiting = ListAsync(new TriggerBackfill(Connection).RunAsync(new BackfillScope(), 100, wait: true, false, default));
         await Task.Delay(300);
@@ -177,6 +177,49 @@ public class RoutingTests : DatabaseTest
         var waited = await waiting.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(0, waited.Sum(b => b.Updated)); // the first run did it all
         Assert.Equal(200, await CountAsync("target_node_id IS NOT NULL"));
+    }
+
+    [Fact]
+    public async Task A_lease_left_by_a_run_that_crashed_blocks_until_it_expires_and_never_longer()
+    {
+        await AddTriggersAsync(40);
+        // What a run killed mid-way leaves: its lease row, renewed a moment ago.
+        await ListAsync(new TriggerBackfill(Connection).RunAsync(new BackfillScope(Ids: new[] { 1 }), 10, false, false, default));
+        await Db.ExecuteAsync($"""
+            INSERT INTO {Lease.Table} (name, token, holder_host, holder_process, expires_at)
+            VALUES ('{TriggerBackfill.LeaseName}', '00000000-0000-0000-0000-000000000001', 'crashed-host', 4242, CURRENT_TIMESTAMP + interval '1 minute')
+            """);
+        var blocked = await Assert.ThrowsAsync<TriggerEngineException>(() => ListAsync(new TriggerBackfill(Connection).RunAsync(new BackfillScope(), 10, false, false, default)));
+        Assert.Equal("BackfillAlreadyRunning", blocked.ErrorId);
+        Assert.Contains("from host crashed-host, process 4242", blocked.Message);
+        Assert.Contains("lease expires at", blocked.Message);
+
+        // Its lease runs out: the next run takes it over, and finishes the work.
+        await Db.ExecuteAsync($"UPDATE {Lease.Table} SET expires_at = CURRENT_TIMESTAMP - interval '1 second'");
+        var batches = await ListAsync(new TriggerBackfill(Connection).RunAsync(new BackfillScope(), 10, false, false, default));
+        Assert.Equal(19, batches.Sum(b => b.Updated)); // wf_one and wf_multi: 20 of the 40, one done before
+        Assert.Equal(0, await Db.ScalarAsync<long>($"SELECT count(*) FROM {Lease.Table}"));
+    }
+
+    [Fact]
+    public async Task A_run_whose_lease_another_run_took_over_stops_before_its_next_batch()
+    {
+        await AddTriggersAsync(400);
+        var written = 0;
+        var error = await Assert.ThrowsAsync<TriggerEngineException>(async () =>
+        {
+            await foreach (var batch in new TriggerBackfill(Connection).RunAsync(new BackfillScope(), 20, false, false, default))
+            {
+                written += batch.Updated;
+                if (batch.Number == 1)
+                {
+                    // Its lease expired while the pipeline held it, and another run took it.
+                    await Db.ExecuteAsync($"UPDATE {Lease.Table} SET token = '00000000-0000-0000-0000-000000000002'");
+                }
+            }
+        });
+        Assert.Equal("BackfillLeaseLost", error.ErrorId);
+        Assert.Equal(written, await CountAsync("target_node_id IS NOT NULL"));
     }
 
     [Fact]
