@@ -5,6 +5,8 @@ using WorkflowTriggers.TestServer;
 // stop --state S                removes a server started by 'start'
 // create-database --connection C   prints the connection string of a new, empty database on C's server
 // drop-database --connection C     drops the database C names
+// pgbouncer --connection C --owner-pid N   starts PgBouncer in transaction mode in front of C's server until owner N
+//                               ends; prints the connection string of C's database through it, or SKIP=<reason>
 // sql --connection C               runs the SQL read from standard input on C
 // scalar --connection C            as sql, and prints the first column of the first row
 try
@@ -29,6 +31,16 @@ try
         case "drop-database":
             await ThrowawayPostgres.DropDatabaseAsync(Option("--connection"));
             return 0;
+        case "pgbouncer":
+            if (ThrowawayPgBouncer.UnavailableReason() is { } missing)
+            {
+                Console.WriteLine($"SKIP={missing}");
+                return 0;
+            }
+
+            var bouncer = await ThrowawayPgBouncer.StartAsync(Option("--connection"), int.Parse(Option("--owner-pid")), poolSize: 2);
+            Console.WriteLine(bouncer.Through(Option("--connection")));
+            return 0;
         case "sql":
             await ThrowawayPostgres.ExecuteAsync(Option("--connection"), await Console.In.ReadToEndAsync());
             return 0;
@@ -36,7 +48,7 @@ try
             Console.WriteLine(await ThrowawayPostgres.ScalarAsync(Option("--connection"), await Console.In.ReadToEndAsync()));
             return 0;
         default:
-            Console.Error.WriteLine("usage: start --owner-pid N | stop --state S | create-database --connection C | drop-database --connection C | sql --connection C | scalar --connection C");
+            Console.Error.WriteLine("usage: start --owner-pid N | stop --state S | create-database --connection C | drop-database --connection C | pgbouncer --connection C --owner-pid N | sql --connection C | scalar --connection C");
             return 2;
     }
 }

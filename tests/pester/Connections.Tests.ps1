@@ -90,3 +90,28 @@ Describe 'A server that takes no writes' {
         finally { Remove-TestDatabase ($readOnly -replace ';Application Name=wt-read-only$') }
     }
 }
+
+Describe 'Behind PgBouncer in transaction pooling mode' {
+    BeforeAll {
+        $script:direct = New-TestDatabase
+        $script:pooled = Get-PooledConnectionString $script:direct
+    }
+    AfterAll { Remove-TestDatabase $script:direct }
+
+    It 'installs, writes and reads through the pooler, and stops a concurrent rebuild at once with SessionRequired and what to do' {
+        if (-not $script:pooled) { Set-ItResult -Skipped -Because 'PgBouncer is not installed (apt-get install -y pgbouncer)'; return }
+        Install-TriggerSchema -ConnectionString $script:pooled | Out-Null
+        Install-TriggerSchema -ConnectionString $script:pooled | Where-Object Action -ne 'None' | Should -BeNullOrEmpty
+        (Get-TriggerSchema -ConnectionString $script:pooled).PendingSteps | Should -BeNullOrEmpty
+        1..3 | ForEach-Object { [pscustomobject]@{ Name = "Pooled $_"; WorkflowId = 'wf_1'; Source = 'webhook-event-source'; EventType = 'webhook_received' } } |
+            New-WorkflowTrigger -ConnectionString $script:pooled | Out-Null
+        @(Get-WorkflowTrigger -ConnectionString $script:pooled).Count | Should -Be 3
+
+        $refused = try { Invoke-TriggerIndexMaintenance -ConnectionString $script:pooled -Reindex -Confirm:$false -ErrorAction Stop } catch { $_ }
+        $refused.FullyQualifiedErrorId | Should -BeLike 'SessionRequired,*'
+        $refused.Exception.Message | Should -BeLike '*connection pooler*Nothing was sent*'
+        $refused.ErrorDetails.RecommendedAction | Should -BeLike '*server itself*'
+        (Invoke-TriggerIndexMaintenance -ConnectionString $script:pooled -Analyze -Confirm:$false).Action | Should -Be 'Analyze'
+        Get-TestScalar $script:pooled 'SHOW lock_timeout' | Should -Be '0'
+    }
+}

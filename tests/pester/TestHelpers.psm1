@@ -14,6 +14,15 @@ function Remove-TestDatabase([string] $ConnectionString) {
     if ($ConnectionString) { & dotnet $script:TestServer drop-database --connection $ConnectionString }
 }
 
+# The same database through a real PgBouncer in transaction mode (two server connections), which lives until this
+# process ends; $null with a warning where PgBouncer is not installed.
+function Get-PooledConnectionString([string] $ConnectionString) {
+    $answer = & dotnet $script:TestServer pgbouncer --connection $ConnectionString --owner-pid $PID
+    if ($LASTEXITCODE -ne 0) { throw "Could not start PgBouncer: $answer" }
+    if ($answer -like 'SKIP=*') { return $null }
+    $answer
+}
+
 function Invoke-TestSql([string] $ConnectionString, [string] $Sql) {
     $Sql | & dotnet $script:TestServer sql --connection $ConnectionString
     if ($LASTEXITCODE -ne 0) { throw "SQL failed: $Sql" }
@@ -100,4 +109,4 @@ function Wait-TestStatistics([string] $ConnectionString, [string] $Condition, [s
     }
 }
 
-Export-ModuleMember -Function Initialize-SuiteDatabase, Wait-TestStatistics, Remove-SuiteDatabase, New-SampleTrigger, New-TestDatabase, Remove-TestDatabase, Invoke-TestSql, Get-TestScalar, Add-EngineTables, Add-RoutingGraph, Reset-RoutingTriggers, Add-SampleTriggers
+Export-ModuleMember -Function Get-PooledConnectionString, Initialize-SuiteDatabase, Wait-TestStatistics, Remove-SuiteDatabase, New-SampleTrigger, New-TestDatabase, Remove-TestDatabase, Invoke-TestSql, Get-TestScalar, Add-EngineTables, Add-RoutingGraph, Reset-RoutingTriggers, Add-SampleTriggers
