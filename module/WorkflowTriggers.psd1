@@ -29,6 +29,7 @@
         'Remove-OrphanTrigger'
         'Export-WorkflowTrigger'
         'Import-WorkflowTrigger'
+        'Compare-WorkflowTrigger'
         'Get-TriggerIndexHealth'
         'Invoke-TriggerIndexMaintenance'
         'Get-TriggerUsage'

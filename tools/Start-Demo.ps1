@@ -95,14 +95,18 @@ Show { Get-TriggerUsage }
 Show { Get-TriggerStatistic -By Workflow }
 Show { Get-NodeTargetingStat }
 
-Step 'Triggers as code: export, change the file, import'
-$file = Join-Path ([IO.Path]::GetTempPath()) "wt-demo-$PID.json"
+Step 'Triggers as code: export, change the file, compare, import'
+$folder = Join-Path ([IO.Path]::GetTempPath()) "wt-demo-$PID"
+New-Item -ItemType Directory -Path $folder -Force | Out-Null
+$file = Join-Path $folder 'triggers.json'
 Show { Export-WorkflowTrigger -WorkflowId wf_77e0b2c4a915 }
 Export-WorkflowTrigger -Path $file
 (Get-Content -Raw $file) -replace '"interval_seconds": 300', '"interval_seconds": 60' | Set-Content $file
+Show { Compare-WorkflowTrigger -Path $file | Format-List }
 Show { Import-WorkflowTrigger -Path $file -WhatIf -WarningAction SilentlyContinue 6>$null }
 Show { Import-WorkflowTrigger -Path $file }
-Remove-Item $file
+Show { Compare-WorkflowTrigger -Path $file -Quiet }
+Remove-Item $folder -Recurse
 
 Disconnect-TriggerDatabase
 Write-Host ''

@@ -6,7 +6,7 @@ BeforeAll {
 Describe 'The built module' {
     It 'exports every cmdlet of the manifest, each with help: a synopsis and at least one example' {
         $commands = Get-Command -Module WorkflowTriggers
-        $commands.Count | Should -Be 27
+        $commands.Count | Should -Be 28
         foreach ($command in $commands) {
             $help = Get-Help $command.Name -Full
             $help.Synopsis | Should -Not -BeNullOrEmpty -Because "$($command.Name) needs a synopsis"
@@ -134,6 +134,8 @@ Describe 'Output types a script can name' {
         @{ Command = 'Test-WorkflowTrigger'; Type = 'WorkflowTriggers.TriggerRoute'; Run = { Test-WorkflowTrigger pdf-monitor-event-source pdf_file_added } }
         @{ Command = 'Export-WorkflowTrigger'; Type = 'System.String'; Run = { Export-WorkflowTrigger } }
         @{ Command = 'Import-WorkflowTrigger'; Type = 'WorkflowTriggers.TriggerImportResult'; Run = { Export-WorkflowTrigger -Path (Join-Path $TestDrive 'typed.json'); Import-WorkflowTrigger -Path (Join-Path $TestDrive 'typed.json') } }
+        @{ Command = 'Compare-WorkflowTrigger'; Type = 'WorkflowTriggers.TriggerDifference'; Run = { [pscustomobject]@{ Name = 'Only in the input'; WorkflowId = 'wf_multi'; Source = 'pdf-monitor-event-source'; EventType = 'pdf_file_added' } | Compare-WorkflowTrigger } }
+        @{ Command = 'Compare-WorkflowTrigger'; Type = 'System.Boolean'; Run = { Export-WorkflowTrigger -Path (Join-Path $TestDrive 'same.json'); Compare-WorkflowTrigger -Path (Join-Path $TestDrive 'same.json') -Quiet } }
         @{ Command = 'Get-OrphanTrigger'; Type = 'WorkflowTriggers.WorkflowTrigger'; Run = {
                 Invoke-TestSql $script:typesDb "ALTER TABLE workflow_triggers DROP CONSTRAINT IF EXISTS fk_workflow_triggers_workflow_id; INSERT INTO workflow_triggers (name, workflow_id, source, event_type) VALUES ('Orphan', 'wf_gone', 'webhook-event-source', 'webhook_received')"
                 Get-OrphanTrigger } }

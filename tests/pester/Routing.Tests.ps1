@@ -214,7 +214,7 @@ Describe 'One routing rule on every write path' {
 
     It 'Import-WorkflowTrigger refuses an entry whose node is not in its workflow, unless -Force' {
         $file = Join-Path $TestDrive 'routes.json'
-        Set-Content $file '{ "triggers": [ { "name": "Imported nowhere", "workflowId": "wf_multi", "source": "webhook-event-source", "eventType": "webhook_received", "targetNodeId": "zzz" } ] }'
+        Set-Content $file '{ "formatVersion": 1, "triggers": [ { "name": "Imported nowhere", "workflowId": "wf_multi", "source": "webhook-event-source", "eventType": "webhook_received", "targetNodeId": "zzz" } ] }'
         Import-WorkflowTrigger -Path $file -ErrorVariable refused -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
         $refused[0].FullyQualifiedErrorId | Should -BeLike 'NodeNotInWorkflow,*'
         Get-WorkflowTrigger -Name 'Imported nowhere' | Should -BeNullOrEmpty

@@ -108,7 +108,7 @@ public static partial class TriggerRules
             }
 
             return HasInvalidText(document.RootElement)
-                ? new RuleViolation("Config", configJson, "InvalidConfig", "Config holds a \\u escape of a lone surrogate, which is not valid Unicode text; PostgreSQL's jsonb refuses it.")
+                ? new RuleViolation("Config", configJson, "InvalidConfig", "Config holds a \\u escape of a NUL character (\\u0000) or of a lone surrogate; PostgreSQL's jsonb refuses both.")
                 : null;
         }
         catch (JsonException ex)
@@ -131,8 +131,10 @@ public static partial class TriggerRules
             return null;
         }
 
-        var at = value.Select((c, i) => (c, i)).First(p => char.IsSurrogate(p.c) && !IsPaired(value, p.i));
-        return new RuleViolation(field, value, errorId, $"{field} is not valid Unicode text: it has half of a surrogate pair (U+{(int)at.c:X4}) at position {at.i + 1}.");
+        var at = value.Select((c, i) => (c, i)).First(p => p.c == '\0' || (char.IsSurrogate(p.c) && !IsPaired(value, p.i)));
+        return at.c == '\0'
+            ? new RuleViolation(field, value, errorId, $"{field} holds a NUL character (U+0000) at position {at.i + 1}, which PostgreSQL cannot store in text.")
+            : new RuleViolation(field, value, errorId, $"{field} is not valid Unicode text: it has half of a surrogate pair (U+{(int)at.c:X4}) at position {at.i + 1}.");
     }
 
     private static bool IsPaired(string value, int i) =>
@@ -204,7 +206,10 @@ public static partial class TriggerRules
             : new RuleViolation(field, value, errorId, $"{field} '{value}' does not match {pattern} ({words}).");
     }
 
-    /// <summary>False for text that is not valid UTF-16 (a lone surrogate), which cannot be stored or sent as UTF-8.</summary>
+    /// <summary>
+    /// False for text PostgreSQL cannot take: not valid UTF-16 (a lone surrogate, which cannot be sent as UTF-8), or
+    /// holding a NUL character, which text and jsonb cannot store.
+    /// </summary>
     public static bool IsValidText(string? value)
     {
         if (value is null)
@@ -218,7 +223,7 @@ public static partial class TriggerRules
             {
                 i++;
             }
-            else if (char.IsSurrogate(value[i]))
+            else if (char.IsSurrogate(value[i]) || value[i] == '\0')
             {
                 return false;
             }

@@ -21,7 +21,7 @@ public static partial class WildcardTranslator
     /// <summary>The regular expression for <paramref name="wildcard"/>; null, with the reason, when the pattern is not valid.</summary>
     public static string? ToRegex(string wildcard, out string? invalidReason)
     {
-        invalidReason = TriggerRules.IsValidText(wildcard) ? null : "it is not valid Unicode text (a lone surrogate)";
+        invalidReason = TriggerRules.IsValidText(wildcard) ? null : "it holds text PostgreSQL cannot take (a lone surrogate or a NUL character)";
         if (invalidReason is not null)
         {
             return null;

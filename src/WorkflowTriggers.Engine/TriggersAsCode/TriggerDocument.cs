@@ -5,24 +5,48 @@ using WorkflowTriggers.Engine.Triggers;
 
 namespace WorkflowTriggers.Engine.TriggersAsCode;
 
-/// <summary>One trigger of a triggers-as-code file; <see cref="Violations"/> says what is wrong with it, if anything.</summary>
+/// <summary>
+/// One trigger of a triggers-as-code file, as a patch: only the fields it states (<see cref="Stated"/>) change an
+/// existing trigger; a field stated as null clears it. <see cref="Violations"/> says what is wrong with it, if anything.
+/// </summary>
 public sealed class TriggerDocumentEntry
 {
-    /// <summary>Position in the file's triggers array, from 0.</summary>
+    /// <summary>Position in the file's triggers array (or the pipeline), from 0.</summary>
     public int Index { get; init; }
     public int? Id { get; init; }
     public string Name { get; init; } = string.Empty;
-    public string? Description { get; init; }
     public string WorkflowId { get; init; } = string.Empty;
-    public string Source { get; init; } = string.Empty;
-    public string EventType { get; init; } = string.Empty;
+    public string? Description { get; init; }
+    public string? Source { get; init; }
+    public string? EventType { get; init; }
     public string? TargetNodeId { get; init; }
-    public bool IsActive { get; init; } = true;
+    public bool? IsActive { get; init; }
 
-    /// <summary>The config in canonical form (keys sorted, compact), so equal configs compare equal as text.</summary>
-    public string ConfigJson { get; init; } = "{}";
+    /// <summary>The config in canonical form (keys sorted, compact), so equal configs compare equal as text; "{}" when stated as null.</summary>
+    public string? ConfigJson { get; init; }
+
+    /// <summary>The fields the entry states, with a value or null. Name and WorkflowId are always among them.</summary>
+    public IReadOnlySet<TriggerField> Stated { get; init; } = new HashSet<TriggerField>();
 
     public List<RuleViolation> Violations { get; } = new();
+
+    /// <summary>
+    /// The trigger this entry describes: <paramref name="existing"/> with the stated fields laid over it, or, for a
+    /// new trigger, the stated fields with the defaults for the rest.
+    /// </summary>
+    public NewTrigger Over(TriggerRecord? existing)
+    {
+        T Pick<T>(TriggerField field, T stated, T current) => Stated.Contains(field) ? stated : current;
+        return new NewTrigger(
+            TriggerRules.NormalizeName(Name),
+            WorkflowId,
+            Pick(TriggerField.Source, Source, existing?.Source) ?? string.Empty,
+            Pick(TriggerField.EventType, EventType, existing?.EventType) ?? string.Empty,
+            Pick(TriggerField.Description, Description, existing?.Description),
+            Pick(TriggerField.TargetNodeId, TargetNodeId, existing?.TargetNodeId),
+            Pick(TriggerField.Config, ConfigJson, existing is null ? "{}" : TriggerDocument.CanonicalConfig(existing.ConfigJson)) ?? "{}",
+            Pick(TriggerField.IsActive, IsActive, existing?.IsActive) ?? true);
+    }
 }
 
 /// <summary>
@@ -58,6 +82,7 @@ public static class TriggerDocument
         using (var writer = new Utf8JsonWriter(stream, WriterOptions))
         {
             writer.WriteStartObject();
+            writer.WriteString("$schema", SchemaFileName);
             writer.WriteNumber("formatVersion", FormatVersion);
             writer.WriteStartArray("triggers");
             foreach (var trigger in triggers.OrderBy(t => t.Id))
@@ -91,129 +116,275 @@ public static class TriggerDocument
         stream.WriteByte((byte)'\n');
     }
 
+    /// <summary>The keys an entry may have, in the order a file writes them.</summary>
+    public static readonly IReadOnlyList<string> EntryKeys = new[] { "id", "name", "description", "workflowId", "source", "eventType", "targetNodeId", "isActive", "config" };
+
+    /// <summary>The keys a file's top-level object may have.</summary>
+    public static readonly IReadOnlyList<string> DocumentKeys = new[] { "$schema", "formatVersion", "triggers" };
+
+    /// <summary>The JSON Schema of the format, shipped beside the module; an exported file names it in "$schema".</summary>
+    public const string SchemaFileName = "workflow-triggers.schema.json";
+
+    private static readonly Dictionary<string, TriggerField> FieldOfKey = new(StringComparer.Ordinal)
+    {
+        ["name"] = TriggerField.Name,
+        ["description"] = TriggerField.Description,
+        ["workflowId"] = TriggerField.WorkflowId,
+        ["source"] = TriggerField.Source,
+        ["eventType"] = TriggerField.EventType,
+        ["targetNodeId"] = TriggerField.TargetNodeId,
+        ["isActive"] = TriggerField.IsActive,
+        ["config"] = TriggerField.Config,
+    };
+
     /// <summary>
-    /// Reads a file's entries. The file is an object with a "triggers" array (as written) or a bare array; property
-    /// names are matched without regard to case. A malformed document is an <see cref="ArgumentException"/>; a
-    /// malformed entry gets violations and the others are still read.
+    /// Reads a file's entries. The file is an object with "formatVersion" and a "triggers" array (as written), or a
+    /// bare array of entries. Keys are matched exactly (they are case-sensitive, as in the JSON Schema). A document
+    /// this module cannot read as a whole (not JSON, an unknown format version, an unknown or repeated top-level key)
+    /// is an <see cref="ArgumentException"/>; a malformed entry gets violations and the others are still read.
     /// </summary>
     public static IReadOnlyList<TriggerDocumentEntry> Parse(string json)
     {
-        JsonNode? root;
+        JsonDocument document;
         try
         {
-            root = JsonNode.Parse(json, documentOptions: FileOptions);
+            document = JsonDocument.Parse(json, FileOptions);
         }
         catch (JsonException ex)
         {
             throw new ArgumentException($"The file is not valid JSON: {ex.Message}", nameof(json), ex);
         }
 
-        var array = root switch
+        using (document)
         {
-            JsonArray bare => bare,
-            JsonObject document when Property(document, "triggers") is JsonArray triggers => triggers,
-            _ => throw new ArgumentException("The file must be a JSON object with a \"triggers\" array, or an array of triggers.", nameof(json)),
-        };
+            var root = document.RootElement;
+            JsonElement array;
+            if (root.ValueKind == JsonValueKind.Object)
+            {
+                if (Repeated(root) is { } twice)
+                {
+                    throw new ArgumentException($"The key \"{twice}\" appears twice at the top of the file.", nameof(json));
+                }
 
-        var entries = new List<TriggerDocumentEntry>(array.Count);
-        for (var i = 0; i < array.Count; i++)
-        {
-            entries.Add(ReadEntry(i, array[i]));
+                if (root.EnumerateObject().Select(p => p.Name).FirstOrDefault(name => !DocumentKeys.Contains(name)) is { } unknown)
+                {
+                    throw new ArgumentException($"The key \"{unknown}\" is not part of the format; a file's top level has {string.Join(", ", DocumentKeys.Select(k => $"\"{k}\""))}.", nameof(json));
+                }
+
+                if (!root.TryGetProperty("formatVersion", out var version))
+                {
+                    throw new ArgumentException($"The file has no \"formatVersion\"; this module reads formatVersion {FormatVersion}.", nameof(json));
+                }
+
+                if (version.ValueKind != JsonValueKind.Number || !version.TryGetInt32(out var number) || number != FormatVersion)
+                {
+                    throw new ArgumentException($"formatVersion {version.GetRawText()} is not a version this module knows; it reads formatVersion {FormatVersion}. A newer module may have written the file.", nameof(json));
+                }
+
+                if (!root.TryGetProperty("triggers", out array) || array.ValueKind != JsonValueKind.Array)
+                {
+                    throw new ArgumentException("The file must have a \"triggers\" array.", nameof(json));
+                }
+            }
+            else if (root.ValueKind == JsonValueKind.Array)
+            {
+                array = root;
+            }
+            else
+            {
+                throw new ArgumentException("The file must be a JSON object with \"formatVersion\" and a \"triggers\" array, or an array of triggers.", nameof(json));
+            }
+
+            var entries = new List<TriggerDocumentEntry>(array.GetArrayLength());
+            var index = 0;
+            foreach (var item in array.EnumerateArray())
+            {
+                entries.Add(ReadEntry(index++, item));
+            }
+
+            return entries;
         }
-
-        return entries;
     }
 
-    /// <summary>The config as canonical compact JSON: object keys sorted (ordinal) at every depth.</summary>
-    public static string CanonicalConfig(string? configJson) =>
-        Canonical(JsonNode.Parse(string.IsNullOrWhiteSpace(configJson) ? "{}" : configJson, documentOptions: ConfigOptions))?.ToJsonString() ?? "null";
-
-    private static TriggerDocumentEntry ReadEntry(int index, JsonNode? node)
+    /// <summary>One entry given as the JSON text of an object (the pipeline's objects come this way), read by the file's rules.</summary>
+    public static TriggerDocumentEntry ParseEntry(int index, string entryJson)
     {
-        if (node is not JsonObject item)
+        using var document = JsonDocument.Parse(entryJson, FileOptions);
+        return ReadEntry(index, document.RootElement);
+    }
+
+    private static TriggerDocumentEntry ReadEntry(int index, JsonElement item)
+    {
+        if (item.ValueKind != JsonValueKind.Object)
         {
             var invalid = new TriggerDocumentEntry { Index = index };
-            invalid.Violations.Add(new RuleViolation("Entry", node?.ToJsonString(), "InvalidEntry", "Each trigger must be a JSON object."));
+            invalid.Violations.Add(new RuleViolation("Entry", item.GetRawText(), "InvalidEntry", "Each trigger must be a JSON object."));
             return invalid;
         }
 
         var violations = new List<RuleViolation>();
-        string? Text(string name)
+        if (RepeatedPath(item, string.Empty) is { } repeated)
         {
-            var value = Property(item, name);
-            if (value is null)
+            // Which of the two values was meant cannot be known, and a repeated key cannot be read as an object.
+            var entry = new TriggerDocumentEntry { Index = index, Name = NameOf(item) };
+            entry.Violations.Add(new RuleViolation("Entry", repeated, "DuplicateKey", $"The key \"{repeated}\" appears twice; which value is meant cannot be known."));
+            return entry;
+        }
+
+        foreach (var property in item.EnumerateObject())
+        {
+            if (!EntryKeys.Contains(property.Name))
+            {
+                var hint = EntryKeys.FirstOrDefault(k => string.Equals(k, property.Name, StringComparison.OrdinalIgnoreCase)) is { } meant
+                    ? $" Keys are case-sensitive: write \"{meant}\"."
+                    : $" The keys are {string.Join(", ", EntryKeys)}.";
+                violations.Add(new RuleViolation("Entry", property.Name, "UnknownKey", $"\"{property.Name}\" is not a field of a trigger, so it would be lost.{hint}"));
+            }
+        }
+
+        var stated = new HashSet<TriggerField>();
+        string? Text(string key)
+        {
+            if (!item.TryGetProperty(key, out var value))
             {
                 return null;
             }
 
-            if (value is JsonValue v && v.TryGetValue<string>(out var text))
+            stated.Add(FieldOfKey[key]);
+            switch (value.ValueKind)
             {
-                return text;
-            }
+                case JsonValueKind.Null:
+                    return null;
+                case JsonValueKind.String:
+                    try
+                    {
+                        return value.GetString();
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        violations.Add(new RuleViolation(FieldOfKey[key].ToString(), value.GetRawText(), "InvalidEntry", $"{key} holds a \\u escape of a lone surrogate, which is not text."));
+                        return null;
+                    }
 
-            violations.Add(new RuleViolation(name, value.ToJsonString(), "InvalidEntry", $"{name} must be a string."));
-            return null;
+                default:
+                    violations.Add(new RuleViolation(FieldOfKey[key].ToString(), value.GetRawText(), "InvalidEntry", $"{key} must be a string or null."));
+                    return null;
+            }
         }
 
         int? id = null;
-        if (Property(item, "id") is { } idNode)
+        if (item.TryGetProperty("id", out var idNode) && idNode.ValueKind != JsonValueKind.Null)
         {
-            if (idNode is JsonValue idValue && idValue.TryGetValue<int>(out var parsed) && parsed > 0)
+            if (idNode.ValueKind == JsonValueKind.Number && idNode.TryGetInt32(out var parsed) && parsed > 0)
             {
                 id = parsed;
             }
             else
             {
-                violations.Add(new RuleViolation("Id", idNode.ToJsonString(), "InvalidEntry", "id must be a positive whole number."));
+                violations.Add(new RuleViolation("Id", idNode.GetRawText(), "InvalidEntry", "id must be a positive whole number."));
             }
         }
 
-        var isActive = true;
-        if (Property(item, "isActive") is { } activeNode)
+        bool? isActive = null;
+        if (item.TryGetProperty("isActive", out var activeNode))
         {
-            if (activeNode is JsonValue activeValue && activeValue.TryGetValue<bool>(out var active))
+            stated.Add(TriggerField.IsActive);
+            if (activeNode.ValueKind is JsonValueKind.True or JsonValueKind.False)
             {
-                isActive = active;
+                isActive = activeNode.GetBoolean();
             }
             else
             {
-                violations.Add(new RuleViolation("IsActive", activeNode.ToJsonString(), "InvalidEntry", "isActive must be true or false."));
+                violations.Add(new RuleViolation("IsActive", activeNode.GetRawText(), "InvalidEntry", "isActive must be true or false."));
             }
         }
 
-        var configNode = Property(item, "config");
-        var configJson = configNode is null ? "{}" : Canonical(configNode.DeepClone())!.ToJsonString();
+        string? configJson = null;
+        if (item.TryGetProperty("config", out var configNode))
+        {
+            stated.Add(TriggerField.Config);
+            configJson = configNode.ValueKind == JsonValueKind.Null ? "{}" : Canonical(JsonNode.Parse(configNode.GetRawText(), documentOptions: ConfigOptions))!.ToJsonString();
+        }
 
-        var entry = new TriggerDocumentEntry
+        var name = Text("name");
+        var workflowId = Text("workflowId");
+        foreach (var (key, value) in new[] { ("name", name), ("workflowId", workflowId) })
+        {
+            if (value is null && !violations.Any(v => v.Field == FieldOfKey[key].ToString()))
+            {
+                violations.Add(new RuleViolation(FieldOfKey[key].ToString(), null, "MissingKey", $"{key} is missing or null: an entry names its trigger by workflow and name."));
+            }
+        }
+
+        var result = new TriggerDocumentEntry
         {
             Index = index,
             Id = id,
-            Name = Text("name") ?? string.Empty,
+            Name = name ?? string.Empty,
+            WorkflowId = workflowId ?? string.Empty,
             Description = Text("description"),
-            WorkflowId = Text("workflowId") ?? string.Empty,
-            Source = Text("source") ?? string.Empty,
-            EventType = Text("eventType") ?? string.Empty,
+            Source = Text("source"),
+            EventType = Text("eventType"),
             TargetNodeId = Text("targetNodeId"),
             IsActive = isActive,
             ConfigJson = configJson,
+            Stated = stated,
         };
-        entry.Violations.AddRange(violations);
-        entry.Violations.AddRange(TriggerRules.CheckNew(new NewTrigger(entry.Name, entry.WorkflowId, entry.Source, entry.EventType, entry.Description, entry.TargetNodeId, entry.ConfigJson, entry.IsActive)));
-        return entry;
+        result.Violations.AddRange(violations);
+        return result;
     }
 
-    private static JsonNode? Property(JsonObject item, string name)
+    private static string NameOf(JsonElement item) =>
+        item.EnumerateObject().Where(p => p.Name == "name" && p.Value.ValueKind == JsonValueKind.String).Select(p => p.Value.GetString()).FirstOrDefault() ?? string.Empty;
+
+    /// <summary>A key that appears twice in one object of the document's top level, or null.</summary>
+    private static string? Repeated(JsonElement element)
     {
-        foreach (var (key, value) in item)
-        {
-            if (string.Equals(key, name, StringComparison.OrdinalIgnoreCase))
-            {
-                return value;
-            }
-        }
-
-        return null;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        return element.EnumerateObject().Select(p => p.Name).FirstOrDefault(name => !seen.Add(name));
     }
+
+    /// <summary>The path (config.a.b) of the first key that appears twice in one object, at any depth, or null.</summary>
+    private static string? RepeatedPath(JsonElement element, string path)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                var seen = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var property in element.EnumerateObject())
+                {
+                    var here = path.Length == 0 ? property.Name : $"{path}.{property.Name}";
+                    if (!seen.Add(property.Name))
+                    {
+                        return here;
+                    }
+
+                    if (RepeatedPath(property.Value, here) is { } deeper)
+                    {
+                        return deeper;
+                    }
+                }
+
+                return null;
+            case JsonValueKind.Array:
+                var i = 0;
+                foreach (var value in element.EnumerateArray())
+                {
+                    if (RepeatedPath(value, $"{path}[{i++}]") is { } inItem)
+                    {
+                        return inItem;
+                    }
+                }
+
+                return null;
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>The config as canonical compact JSON: object keys sorted (ordinal) at every depth.</summary>
+    public static string CanonicalConfig(string? configJson) =>
+        Canonical(JsonNode.Parse(string.IsNullOrWhiteSpace(configJson) ? "{}" : configJson, documentOptions: ConfigOptions))?.ToJsonString() ?? "null";
 
     private static JsonNode? Canonical(JsonNode? node) => node switch
     {

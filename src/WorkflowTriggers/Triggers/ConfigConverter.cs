@@ -160,7 +160,7 @@ internal static class ConfigConverter
 
     // The JSON writer would quietly put U+FFFD in place of half a surrogate pair: refuse instead of changing the text.
     private static string Text(string text, string path) =>
-        TriggerRules.IsValidText(text) ? text : throw new ArgumentException($"{path} is not valid Unicode text: it holds half of a surrogate pair.");
+        TriggerRules.IsValidText(text) ? text : throw new ArgumentException($"{path} holds text PostgreSQL cannot store: half of a surrogate pair, or a NUL character.");
 
     private static object? Read(JsonElement element)
     {

@@ -9,7 +9,7 @@ namespace WorkflowTriggers.Engine.Tests;
 /// <summary>The engine reports facts; naming a cmdlet or a parameter is the cmdlet layer's to do (see the README).</summary>
 public partial class EngineMessageTests
 {
-    [GeneratedRegex(@"\b(?:Get|Set|New|Remove|Install|Invoke|Test|Enable|Disable|Export|Import|Connect|Disconnect)-[A-Z]\w*")]
+    [GeneratedRegex(@"\b(?:Get|Set|New|Remove|Install|Invoke|Test|Enable|Disable|Export|Import|Compare|Connect|Disconnect)-[A-Z]\w*")]
     private static partial Regex CmdletName();
 
     [GeneratedRegex(@"(?<![\w-])-[A-Z][a-z]+[A-Za-z]*\b")]
