@@ -203,6 +203,42 @@ Describe 'Triggers in git' {
         Get-WorkflowTrigger -Name 'Stray again' | Should -Not -BeNullOrEmpty
     }
 
+    It 'gives the result of one import when two processes import the same 2,000-entry file at once' {
+        $file = Join-Path $TestDrive 'bulk.json'
+        @{ formatVersion = 1; triggers = @(1..2000 | ForEach-Object { @{ name = "Bulk $_"; workflowId = 'wf_multi'; source = 'webhook-event-source'; eventType = 'webhook_received' } }) } |
+            ConvertTo-Json -Depth 5 | Set-Content $file
+        $run = { param($module, $db, $file) Import-Module $module; Import-WorkflowTrigger -ConnectionString $db -Path $file | Group-Object Action | ForEach-Object { "$($_.Name)=$($_.Count)" } }
+        $shells = 1..2 | ForEach-Object { $s = [powershell]::Create(); $null = $s.AddScript($run).AddArgument($env:WT_MODULE_PATH).AddArgument($script:db).AddArgument($file); $s }
+        try {
+            $handles = $shells | ForEach-Object { $_.BeginInvoke() }
+            $reports = for ($i = 0; $i -lt 2; $i++) { $shells[$i].EndInvoke($handles[$i]) -join ',' }
+            $shells | ForEach-Object { $_.HadErrors | Should -BeFalse }
+        }
+        finally { $shells | ForEach-Object { $_.Dispose() } }
+        Get-TestScalar $script:db "SELECT count(*) FROM workflow_triggers WHERE name LIKE 'Bulk %'" | Should -Be 2000
+        $reports | Sort-Object | Should -Be @('Created=2000', 'Unchanged=2000')
+        (Import-WorkflowTrigger -Path $file).Action | Sort-Object -Unique | Should -Be 'Unchanged'
+    }
+
+    It 'isolates a row the server refuses to its entry with RowRefused, and the other entries commit' {
+        $file = Join-Path $TestDrive 'big.json'
+        $random = [Random]::new(11)
+        $blob = -join (1..6000 | ForEach-Object { [char]$random.Next(97, 123) })
+        @{ formatVersion = 1; triggers = @(
+                @{ name = 'Fits'; workflowId = 'wf_multi'; source = 'webhook-event-source'; eventType = 'webhook_received' }
+                @{ name = 'Too big'; workflowId = 'wf_multi'; source = 'webhook-event-source'; eventType = 'webhook_received'; config = @{ blob = $blob } }
+                @{ name = 'Fits too'; workflowId = 'wf_multi'; source = 'webhook-event-source'; eventType = 'webhook_received' }
+            ) } | ConvertTo-Json -Depth 5 | Set-Content $file
+        $results = Import-WorkflowTrigger -Path $file -ErrorVariable refused -ErrorAction SilentlyContinue
+        $results.Name | Should -Be @('Fits', 'Fits too')
+        $results.Applied | Should -Be @($true, $true)
+        $refused.FullyQualifiedErrorId | Should -Be 'RowRefused,WorkflowTriggers.Commands.ImportWorkflowTriggerCommand'
+        $refused[0].TargetObject.Name | Should -Be 'Too big'
+        $refused[0].TargetObject.Entry | Should -Be 2
+        "$($refused[0])" | Should -BeLike "*entry 2 'Too big' (workflow wf_multi) was not written: the server refused its row*"
+        Get-WorkflowTrigger -Name 'Too big' | Should -BeNullOrEmpty
+    }
+
     It 'loads from the pipeline: Import-Csv, with the same patch and identity rules' {
         $csv = Join-Path $TestDrive 'triggers.csv'
         @(
