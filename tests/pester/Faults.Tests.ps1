@@ -59,4 +59,45 @@ FROM generate_series(1, 30000) g
         $failure.Exception.Message | Should -Not -Match '\bat [A-Z]\w+\.' -Because 'no stack trace in the message'
         (Get-WorkflowTrigger -ConnectionString $script:db -WorkflowId wf_lost | Select-Object -First 1).WorkflowId | Should -Be 'wf_lost'
     }
+
+    It 'says how much a backfill stopped with Ctrl+C has committed' {
+        Add-EngineTables $script:db
+        Invoke-TestSql $script:db @'
+INSERT INTO workflow_triggers (name, workflow_id, source, event_type)
+SELECT 'Backfilled ' || g, 'wf_bd11290f923b', 'webhook-event-source', 'webhook_received' FROM generate_series(1, 300000) g
+'@
+        function Get-Targeted { [int](Get-TestScalar $script:db "SELECT count(*) FROM workflow_triggers WHERE name LIKE 'Backfilled %' AND target_node_id IS NOT NULL") }
+        # A console pwsh of its own on a terminal (script(1) gives it one), stopped by SIGINT as Ctrl+C stops it: the
+        # warning goes to its host, the only place a stopped pipeline can still write to.
+        if (-not (Get-Command script -ErrorAction SilentlyContinue)) { Set-ItResult -Skipped -Because 'script(1) is not installed'; return }
+        $childScript = Join-Path $TestDrive 'backfill-child.ps1'
+        $transcript = Join-Path $TestDrive 'backfill-child.out'
+        @"
+`$PSStyle.OutputRendering = 'PlainText'
+`$ProgressPreference = 'SilentlyContinue'
+Import-Module '$env:WT_MODULE_PATH'
+Invoke-TriggerBackfill -ConnectionString '$script:db' -WorkflowId wf_bd11290f923b -BatchSize 500 -Confirm:`$false
+"@ | Set-Content $childScript
+        $start = [System.Diagnostics.ProcessStartInfo]::new('script')
+        foreach ($arg in @('-qfec', "'$([Environment]::ProcessPath)' '$(Join-Path $PSHOME 'pwsh.dll')' -NoProfile -File '$childScript'", $transcript)) { $start.ArgumentList.Add($arg) }
+        $start.RedirectStandardOutput = $true
+        $terminal = [System.Diagnostics.Process]::Start($start)
+        try {
+            $deadline = [DateTime]::UtcNow.AddSeconds(90)
+            while ([DateTime]::UtcNow -lt $deadline -and (Get-Targeted) -lt 2000) { Start-Sleep -Milliseconds 20 }
+            $child = pgrep -f "pwsh.dll -NoProfile -File $childScript" | Select-Object -First 1
+            $child | Should -Not -BeNullOrEmpty
+            kill -INT $child
+            $terminal.WaitForExit(60000) | Should -BeTrue
+        }
+        finally { if (-not $terminal.HasExited) { $terminal.Kill($true) } }
+        # The terminal wraps long lines: read the warning with line ends and terminal codes taken out.
+        $text = (Get-Content -Raw $transcript) -replace "\e\[[0-9;?]*[A-Za-z]", '' -replace "[\r\n]", ''
+        $text -match 'Invoke-TriggerBackfill stopped: ([\d,]+) trigger\(s\) in ([\d,]+) batch\(es\) were committed' | Should -BeTrue -Because $text
+        $reported = [int]($Matches[1] -replace ',')
+        $reported | Should -BeGreaterThan 0
+        $reported | Should -BeLessThan 300000
+        # What was reported is committed; a batch whose commit raced the stop may be there too.
+        (Get-Targeted) - $reported | Should -BeIn @(0, 500)
+    }
 }

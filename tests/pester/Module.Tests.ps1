@@ -90,7 +90,8 @@ Describe 'Output types a script can name' {
         'WorkflowTrigger', 'TriggerDatabase', 'SchemaStatus', 'SchemaStepResult', 'AppliedSchemaStep', 'PlannedSchemaStep', 'SchemaAction',
         'InputNode', 'TriggerRoute', 'BackfillPlanEntry', 'TriggerBackfillResult', 'TriggerImportResult', 'ImportAction',
         'TriggerIndexHealth', 'IndexUsageStatus', 'IndexMaintenanceResult', 'TriggerHealthReport', 'TriggerHealthCheck', 'HealthStatus',
-        'TriggerUsage', 'TriggerStatistic', 'TriggerGrouping', 'TriggerMetric', 'NodeTargetingStat', 'TriggerExecutionStat', 'SchemaDrift', 'DriftKind', 'JsonNumber'
+        'TriggerUsage', 'TriggerStatistic', 'TriggerGrouping', 'TriggerMetric', 'NodeTargetingStat', 'TriggerExecutionStat', 'SchemaDrift', 'DriftKind', 'JsonNumber',
+        'TriggerConfig', 'TriggerDifference', 'TriggerDifferenceStatus', 'TriggerFieldChange', 'TriggerFileEntry'
     ).ForEach({ @{ Name = $_ } }) {
         $type = [scriptblock]::Create("[WorkflowTriggers.$Name]").Invoke()[0]
         $type.FullName | Should -Be "WorkflowTriggers.$Name"
@@ -103,6 +104,33 @@ Describe 'Output types a script can name' {
         [WorkflowTriggers.IndexUsageStatus]::LOW_USAGE | Should -Be 'LOW_USAGE'
         [WorkflowTriggers.ImportAction]::Unchanged | Should -Be 'Unchanged'
         [WorkflowTriggers.TriggerGrouping]::TargetNode | Should -Be 'TargetNode'
+    }
+
+    It 'names every column of every table view after a property of its type, so Where-Object and Select-Object take what the header says' {
+        $format = [xml](Get-Content -Raw (Join-Path (Split-Path $env:WT_MODULE_PATH) 'WorkflowTriggers.Format.ps1xml'))
+        $views = @($format.Configuration.ViewDefinitions.View | Where-Object { $_.TableControl })
+        $views.Count | Should -BeGreaterThan 10
+        foreach ($view in $views) {
+            $type = $view.ViewSelectedBy.TypeName -as [type]
+            $type | Should -Not -BeNullOrEmpty -Because "$($view.Name) selects a type of the module"
+            $properties = $type.GetProperties().Name
+            $headers = @($view.TableControl.TableHeaders.TableColumnHeader)
+            $items = @($view.TableControl.TableRowEntries.TableRowEntry.TableColumnItems.TableColumnItem)
+            for ($i = 0; $i -lt $headers.Count; $i++) {
+                $label = if ($headers[$i].Label) { $headers[$i].Label } else { $items[$i].PropertyName }
+                $properties | Should -Contain $label -Because "view $($view.Name) has a column '$label'"
+                if ($items[$i].PropertyName) { $items[$i].PropertyName | Should -Be $label -Because "view $($view.Name) shows $($items[$i].PropertyName) under '$label'" }
+            }
+        }
+    }
+
+    It 'serialises status-like values by name: every public enum of the module is written as text by ConvertTo-Json' {
+        $enums = [WorkflowTriggers.WorkflowTrigger].Assembly.GetExportedTypes() | Where-Object IsEnum
+        $enums.Count | Should -BeGreaterThan 5
+        foreach ($enum in $enums) {
+            $value = [Enum]::GetValues($enum)[1]
+            ([pscustomobject]@{ Value = $value } | ConvertTo-Json -Compress) | Should -Be ('{"Value":"' + $value + '"}') -Because "$($enum.Name) is status-like"
+        }
     }
 
     It 'declares only output types that are public types of the module or of .NET' {

@@ -51,6 +51,13 @@ INSERT INTO workflow_triggers (name, workflow_id, source, event_type, is_active)
         @(Get-WorkflowTrigger).Count | Should -Be 4
     }
 
+    It '-WhatIf refuses a non-orphan as the real run does, instead of offering to archive it' {
+        $live = Get-WorkflowTrigger -WorkflowId wf_multi | Select-Object -First 1
+        $live | Remove-OrphanTrigger -WhatIf -ErrorVariable refused -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $refused[0].FullyQualifiedErrorId | Should -BeLike 'NotAnOrphan,*'
+        (Get-WorkflowTrigger -Id $live.Id).IsActive | Should -BeTrue
+    }
+
     It 'stops with a clear error instead of treating every trigger as an orphan when workflows is missing' {
         $other = New-TestDatabase
         try {

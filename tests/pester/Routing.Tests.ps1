@@ -31,6 +31,15 @@ Describe 'Get-WorkflowInputNode' {
         "$($warnings[0])" | Should -BeLike "*'wf_cycle' has no input node*"
     }
 
+    It 'says a workflow that does not exist does not exist, rather than that it has no input node' {
+        Get-WorkflowInputNode wf_nope, wf_multi -WarningVariable warnings -WarningAction SilentlyContinue -ErrorVariable missing -ErrorAction SilentlyContinue |
+            Select-Object -ExpandProperty WorkflowId -Unique | Should -Be 'wf_multi'
+        $warnings | Should -BeNullOrEmpty
+        $missing[0].FullyQualifiedErrorId | Should -Be 'WorkflowNotFound,WorkflowTriggers.Commands.GetWorkflowInputNodeCommand'
+        $missing[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $missing[0].TargetObject | Should -Be 'wf_nope'
+    }
+
     It 'stops with a clear error naming a missing graph table' {
         $other = New-TestDatabase
         try {
@@ -128,8 +137,8 @@ INSERT INTO workflow_triggers (name, workflow_id, source, event_type, is_active)
 
     It 'says where the event lands for each active trigger, and why not where it cannot' {
         $routes = Test-WorkflowTrigger -Source pdf-monitor-event-source -EventType pdf_file_added -WarningVariable warnings -WarningAction SilentlyContinue
-        $routes.TriggerName | Should -Not -Contain 'Switched off'
-        $byName = @{}; $routes | ForEach-Object { $byName[$_.TriggerName] = $_ }
+        $routes.Name | Should -Not -Contain 'Switched off'
+        $byName = @{}; $routes | ForEach-Object { $byName[$_.Name] = $_ }
         $byName['Trigger 1'].RoutingType | Should -Be 'auto_detected'
         $byName['Trigger 1'].NodeId | Should -Be 'm2'
         $byName['Trigger 4'].NodeId | Should -Be 'pdf_input_validator'
@@ -236,5 +245,18 @@ Describe 'One routing rule on every write path' {
         Disable-WorkflowTrigger -Id 1, 2, 3 | Out-Null
         ((Get-TriggerHealth).Checks | Where-Object Name -eq BrokenRoutes).Status | Should -Be 'Warn'
         Test-TriggerHealth | Should -BeTrue
+    }
+}
+
+Describe 'Routes as triggers' {
+    BeforeAll { Reset-RoutingTriggers $script:db 8 }
+
+    It 'pipes its routes into the trigger cmdlets as the triggers they describe' {
+        $routes = @(Test-WorkflowTrigger pdf-monitor-event-source pdf_file_added | Where-Object WillRoute)
+        $routes.Count | Should -BeGreaterThan 0
+        $pinned = $routes | Where-Object RoutingType -eq auto_detected | Select-Object -First 1
+        $pinned | Set-TriggerTargetNode -NodeId $pinned.NodeId | Out-Null
+        (Get-WorkflowTrigger -Id $pinned.Id).TargetNodeId | Should -Be $pinned.NodeId
+        ($routes | Disable-WorkflowTrigger -WhatIf -PassThru) | Should -BeNullOrEmpty
     }
 }

@@ -22,7 +22,11 @@ Describe 'Install-TriggerSchema and Get-TriggerSchema' {
     It 'installs the latest version, and a second run is a no-op' {
         $steps = Install-TriggerSchema
         $steps.Version | Should -Be @('1.0.0', '2.0.0')
-        Install-TriggerSchema | Should -BeNullOrEmpty
+        $again = Install-TriggerSchema
+        $again.Action | Should -Be 'Current'
+        $again.Detail | Should -BeLike '*already at schema version 2.0.0; nothing was changed.'
+        (Install-TriggerSchema -WhatIf).Action | Should -Be 'Current'
+        ConvertTo-Json $again -Compress | Should -BeLike '*"Action":"Current"*'
         $status = Get-TriggerSchema
         $status.CurrentVersion | Should -Be '2.0.0'
         $status.IsCurrent | Should -BeTrue
@@ -76,7 +80,7 @@ INSERT INTO workflow_triggers (name, workflow_id, source, event_type) VALUES ('L
             Start-ThreadJob -ScriptBlock { param($m, $cs) Import-Module $m; Install-TriggerSchema -ConnectionString $cs } -ArgumentList $env:WT_MODULE_PATH, $script:db
         }
         $results = $jobs | Receive-Job -Wait -AutoRemoveJob
-        @($results).Count | Should -Be 2
+        @($results | Where-Object Action -ne Current).Count | Should -Be 2
         (Get-TriggerSchema).CurrentVersion | Should -Be '2.0.0'
     }
 }
@@ -93,9 +97,9 @@ Describe 'Schema drift' {
         $drift.Sql | Should -BeLike '*CREATE INDEX CONCURRENTLY idx_workflow_triggers_composite ON workflow_triggers(workflow_id, target_node_id) WHERE is_active = true;*'
         ((Get-TriggerHealth).Checks | Where-Object Name -eq SchemaDrift).Status | Should -Be 'Warn'
 
-        Install-TriggerSchema -Repair -WhatIf | Should -BeNullOrEmpty
+        (Install-TriggerSchema -Repair -WhatIf).Action | Should -Be 'Current'
         @((Get-TriggerSchema).Drift).Count | Should -Be 1
-        (Install-TriggerSchema -Repair).Action | Should -Be 'Repair'
+        (Install-TriggerSchema -Repair).Action | Should -Be @('Current', 'Repair')
         (Get-TriggerSchema).Drift | Should -BeNullOrEmpty
     }
 }

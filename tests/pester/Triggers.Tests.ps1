@@ -134,6 +134,9 @@ Describe 'New-WorkflowTrigger' {
         @(Get-WorkflowTrigger -WorkflowId wf_unicode).Count | Should -Be 4
         $problems.FullyQualifiedErrorId -replace ',.*' | Should -Be @('InvalidTriggerName', 'InvalidDescription', 'InvalidWorkflowId', 'InvalidConfig')
         $problems.CategoryInfo.Category | Sort-Object -Unique | Should -Be 'InvalidArgument'
+        # The target is the row itself, so a runbook can point at it; the message names the field.
+        for ($i = 0; $i -lt 4; $i++) { $problems[$i].TargetObject.Name | Should -BeExactly $bad[$i].Name }
+        "$($problems[1])" | Should -BeLike 'Description *'
     }
 
     It 'reports every committed row before -ErrorAction Stop ends the command, even with a pause upstream' {
@@ -417,5 +420,38 @@ Describe 'Config through every round trip' {
         Remove-WorkflowTrigger -Id $trigger.Id -Force
         Import-WorkflowTrigger -Path $file | Out-Null
         Test-SameConfig $trigger.Id $Json | Should -Be 'True' -Because 'Export | Import must keep the config'
+    }
+}
+
+Describe 'Triggers in other formats' {
+    BeforeAll {
+        Invoke-TestSql $script:db "INSERT INTO workflow_triggers (name, workflow_id, source, event_type, config, is_active) VALUES ('Csv source', 'wf_formats', 'webhook-event-source', 'webhook_received', '{`"interval_seconds`": 60, `"nested`": {`"a`": [1, 2.50]}}', false)"
+    }
+
+    It 'round-trips through Export-Csv, Import-Csv and New-WorkflowTrigger, config included' {
+        $csv = Join-Path $TestDrive 'triggers.csv'
+        Get-WorkflowTrigger -WorkflowId wf_formats -Name 'Csv source' | Export-Csv $csv
+        $row = Import-Csv $csv
+        $row.Config | Should -Be $row.ConfigJson.Replace(' ', '') -Because 'the Config column holds JSON, not a type name'
+        $row.Name = 'Csv copy'
+        $copy = $row | New-WorkflowTrigger
+        Get-TestScalar $script:db "SELECT a.config = b.config AND a.is_active = b.is_active FROM workflow_triggers a, workflow_triggers b WHERE a.name = 'Csv source' AND b.id = $($copy.Id)" |
+            Should -Be 'True'
+    }
+
+    It 'shows times in local time, and ConvertTo-Json writes them with their offset' {
+        $child = "Import-Module '$env:WT_MODULE_PATH'; `$t = Get-WorkflowTrigger -ConnectionString '$script:db' -WorkflowId wf_formats -Name 'Csv source'; 'Kind=' + `$t.UpdatedAt.Kind; 'Json=' + (`$t | Select-Object UpdatedAt | ConvertTo-Json | ConvertFrom-Json -DateKind String).UpdatedAt"
+        $env:TZ = 'Europe/Berlin'
+        try { $out = & ([Environment]::ProcessPath) (Join-Path $PSHOME 'pwsh.dll') -NoProfile -NonInteractive -Command $child }
+        finally { Remove-Item Env:TZ }
+        $out = @($out | Where-Object { $_ -match '^(Kind|Json)=' }) -replace '^(Kind|Json)='
+        $out[0] | Should -Be 'Local'
+        $berlin = Get-TestScalar $script:db "SELECT to_char(updated_at AT TIME ZONE 'Europe/Berlin', 'YYYY-MM-DD`"T`"HH24:MI:SS') || to_char(updated_at AT TIME ZONE 'Europe/Berlin' - updated_at AT TIME ZONE 'UTC', '+HH24:MI') FROM workflow_triggers WHERE name = 'Csv source'"
+        $out[1] | Should -Match '^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?[+-]\d\d:\d\d$'
+        ($out[1] -replace '\.\d+', '') | Should -Be $berlin
+    }
+
+    It 'writes status-like values by name in JSON' {
+        (Get-TriggerHealth | ConvertTo-Json -Depth 3 | ConvertFrom-Json).Checks[0].Status | Should -BeIn @('Pass', 'Warn', 'Fail')
     }
 }

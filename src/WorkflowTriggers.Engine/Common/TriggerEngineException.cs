@@ -75,7 +75,14 @@ public sealed class TriggerEngineException : Exception
             case PostgresException pg when pg.SqlState == PostgresErrorCodes.QueryCanceled && pg.MessageText.Contains("timeout", StringComparison.OrdinalIgnoreCase):
                 return new TriggerEngineException(TriggerErrorKind.Timeout, $"The server cancelled the statement: {pg.MessageText}", pg.SqlState, pg);
             case PostgresException pg when pg.SqlState == PostgresErrorCodes.QueryCanceled:
-                return new OperationCanceledException("The statement was cancelled.", pg);
+                // A cancel this process asked for arrives as an OperationCanceledException; this one came from elsewhere.
+                return new TriggerEngineException(
+                    TriggerErrorKind.ServerError,
+                    $"The server cancelled the statement ({pg.MessageText}): another session ended it, for instance with pg_cancel_backend. Its transaction was rolled back.",
+                    pg.SqlState,
+                    pg) { ErrorId = "StatementCancelled" };
+            case PostgresException pg when pg.SqlState == PostgresErrorCodes.LockNotAvailable:
+                return new TriggerEngineException(TriggerErrorKind.Timeout, $"The server stopped waiting for a lock: {pg.MessageText}. Another session holds it; nothing was changed.", pg.SqlState, pg);
             case PostgresException pg when pg.SqlState == PostgresErrorCodes.ProgramLimitExceeded && pg.MessageText.Contains("index row", StringComparison.Ordinal):
                 return new TriggerEngineException(
                     TriggerErrorKind.InvalidArgument,

@@ -46,10 +46,13 @@ public static class ConnectionSettings
             builder = new NpgsqlConnectionStringBuilder(connectionString);
             given = new DbConnectionStringBuilder { ConnectionString = connectionString };
         }
-        catch (ArgumentException ex)
+        catch (ArgumentException)
         {
-            // The framework's message can quote the text around the fault, which may hold the password.
-            throw new TriggerEngineException(TriggerErrorKind.InvalidArgument, $"The connection string is not valid: {RedactedReason(ex)}", inner: null);
+            // The framework's message can quote the text around the fault, which may hold the password: say it our way.
+            throw new TriggerEngineException(TriggerErrorKind.InvalidArgument, $"The connection string is not valid: {Diagnose(connectionString)}", inner: null)
+            {
+                ErrorId = "InvalidConnectionString",
+            };
         }
 
         var keys = given.Keys.Cast<string>().Select(k => k.Trim().ToLowerInvariant()).ToHashSet();
@@ -134,8 +137,80 @@ public static class ConnectionSettings
         return (trimmed, null);
     }
 
-    private static string RedactedReason(ArgumentException ex) =>
-        ex.Message.Contains("keyword", StringComparison.OrdinalIgnoreCase)
-            ? "it contains a keyword that PostgreSQL connections do not know"
-            : "it is not a list of key=value pairs separated by semicolons";
+    /// <summary>
+    /// Which keyword or value of a connection string Npgsql refuses, in words that never show a password: an unknown
+    /// keyword with the nearest known one, a value that does not fit its keyword (shown unless it is a password), or
+    /// text that is not key=value pairs (an unbalanced quote, say).
+    /// </summary>
+    internal static string Diagnose(string connectionString)
+    {
+        DbConnectionStringBuilder pairs;
+        try
+        {
+            pairs = new DbConnectionStringBuilder { ConnectionString = connectionString };
+        }
+        catch (ArgumentException)
+        {
+            return "it is not a list of key=value pairs separated by semicolons (look for an unbalanced quote or a key without '=').";
+        }
+
+        foreach (string key in pairs.Keys)
+        {
+            var value = pairs[key];
+            try
+            {
+                _ = new NpgsqlConnectionStringBuilder { [key] = value };
+            }
+            catch (ArgumentException)
+            {
+                var given = Spelling(connectionString, key);
+                var canonical = Keywords.FirstOrDefault(k => Squeezed(k) == Squeezed(key));
+                if (canonical is null)
+                {
+                    var nearest = Keywords.OrderBy(k => Distance(Squeezed(k), Squeezed(key))).First();
+                    return $"'{given}' is not a keyword of PostgreSQL connection strings; did you mean '{nearest}'?";
+                }
+
+                var shown = IsSecret(key) ? "the value given" : $"'{value}'";
+                return $"{shown} is not a valid value for '{canonical}'" + (Squeezed(canonical) == "sslmode" ? $"; it is one of {string.Join(", ", SslModeNames)}." : ".");
+            }
+        }
+
+        return "Npgsql refuses it.";
+    }
+
+    // Every keyword Npgsql takes, as its documentation spells it (the DisplayName of each setting).
+    private static readonly IReadOnlyList<string> Keywords = typeof(NpgsqlConnectionStringBuilder).GetProperties()
+        .Select(p => p.GetCustomAttributes(typeof(System.ComponentModel.DisplayNameAttribute), true).OfType<System.ComponentModel.DisplayNameAttribute>().FirstOrDefault()?.DisplayName)
+        .OfType<string>()
+        .Distinct()
+        .ToList();
+
+    private static string Squeezed(string keyword) => keyword.Replace(" ", string.Empty, StringComparison.Ordinal).ToLowerInvariant();
+
+    // The key as the user wrote it: DbConnectionStringBuilder keeps keys in lower case.
+    private static string Spelling(string connectionString, string key) =>
+        connectionString.Split(';').Select(p => p.Split('=')[0].Trim()).FirstOrDefault(k => k.Equals(key, StringComparison.OrdinalIgnoreCase)) ?? key;
+
+    private static bool IsSecret(string key) =>
+        key.Replace(" ", string.Empty, StringComparison.Ordinal).ToLowerInvariant() is "password" or "pwd" or "psw" or "passfile" or "sslpassword" or "sslkey";
+
+    // Edit distance between two short keywords, for "did you mean".
+    private static int Distance(string a, string b)
+    {
+        var row = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (var i = 1; i <= a.Length; i++)
+        {
+            var previous = row[0];
+            row[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var current = row[j];
+                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), previous + (a[i - 1] == b[j - 1] ? 0 : 1));
+                previous = current;
+            }
+        }
+
+        return row[b.Length];
+    }
 }

@@ -20,6 +20,19 @@ public sealed class OrphanCleaner
     public async Task RequireWorkflowsAsync(CancellationToken cancellationToken) =>
         OrphanRule.RequireWorkflows(await TablesAsync(cancellationToken).ConfigureAwait(false), _connection.ToString());
 
+    /// <summary>Of the given triggers, those that are not orphans now (their workflow exists), each as a NotAnOrphan refusal: what a write would refuse.</summary>
+    public async Task<IReadOnlyList<RejectedTrigger>> NotOrphansAsync(IReadOnlyList<int> ids, CancellationToken cancellationToken)
+    {
+        var tables = await TablesAsync(cancellationToken).ConfigureAwait(false);
+        OrphanRule.RequireWorkflows(tables, _connection.ToString());
+        var sql = TriggerColumns.SelectFrom("workflow_triggers", tables) + $"\nWHERE t.id = ANY(@Ids) AND NOT ({OrphanRule.Predicate})";
+        var rows = await _connection.ReadAsync(
+            c => c.QueryAsync<TriggerRecord>(new CommandDefinition(sql, new { Ids = ids.ToArray() }, cancellationToken: cancellationToken)),
+            cancellationToken).ConfigureAwait(false);
+        var index = ids.Select((id, i) => (id, i)).GroupBy(p => p.id).ToDictionary(g => g.Key, g => g.First().i);
+        return rows.Select(r => new RejectedTrigger(index[r.Id], TriggerRejection.NotAnOrphan, r.Id, r.Key, r.WorkflowId)).ToList();
+    }
+
     /// <summary>
     /// Archives (is_active = false, as the document's cleanup does) or deletes the given triggers, in one statement,
     /// if they are still orphans when the statement runs; the others are refused as not orphaned or not found.

@@ -1,6 +1,7 @@
 using Dapper;
 using WorkflowTriggers.Engine.Common;
 using WorkflowTriggers.Engine.Connections;
+using WorkflowTriggers.Engine.Triggers;
 
 namespace WorkflowTriggers.Engine.Routing;
 
@@ -103,6 +104,12 @@ public sealed class WorkflowGraph
             },
             cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>Of the given workflow ids, those the engine's workflows table does not hold (none when it does not exist).</summary>
+    public async Task<IReadOnlySet<string>> UnknownWorkflowsAsync(IReadOnlyList<string> workflowIds, CancellationToken cancellationToken) =>
+        await _connection.ReadAsync(
+            async c => (IReadOnlySet<string>)await TriggerLookups.MissingWorkflowsAsync(c, null, await EngineTables.ProbeAsync(c, cancellationToken).ConfigureAwait(false), workflowIds, cancellationToken).ConfigureAwait(false),
+            cancellationToken).ConfigureAwait(false);
 
     /// <summary>
     /// The active triggers an event of this source and type would fire, and where each would route it. Reads only.

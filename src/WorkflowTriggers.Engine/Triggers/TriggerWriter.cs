@@ -214,19 +214,27 @@ public sealed class TriggerWriter
             cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Activates or deactivates the triggers in one statement (each only at the version it names, if any).</summary>
+    /// <summary>
+    /// Activates or deactivates the triggers in one statement (each only at the version it names, if any). A trigger
+    /// already in that state is reported as it is and not written: its updated_at and version stay.
+    /// </summary>
     public Task<BatchResult> SetActiveAsync(IReadOnlyList<VersionedId> triggers, bool active, CancellationToken cancellationToken) =>
         WriteByIdAsync(
             "UPDATE workflow_triggers t SET is_active = @Active, updated_at = CURRENT_TIMESTAMP FROM requested c",
             triggers,
             active,
-            cancellationToken);
+            cancellationToken,
+            alreadyDone: "t.is_active IS NOT DISTINCT FROM @Active");
 
     /// <summary>Deletes the triggers in one statement (each only at the version it names, if any) and returns the rows as they were.</summary>
     public Task<BatchResult> DeleteAsync(IReadOnlyList<VersionedId> triggers, CancellationToken cancellationToken) =>
         WriteByIdAsync("DELETE FROM workflow_triggers t USING requested c", triggers, null, cancellationToken);
 
-    private async Task<BatchResult> WriteByIdAsync(string write, IReadOnlyList<VersionedId> triggers, bool? active, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <paramref name="write"/> on the requested rows; with <paramref name="alreadyDone"/>, rows for which it
+    /// holds are left unwritten and returned as they are, as if written.
+    /// </summary>
+    private async Task<BatchResult> WriteByIdAsync(string write, IReadOnlyList<VersionedId> triggers, bool? active, CancellationToken cancellationToken, string? alreadyDone = null)
     {
         var result = new BatchResult();
         if (triggers.Count == 0)
@@ -235,16 +243,33 @@ public sealed class TriggerWriter
         }
 
         var tables = await TablesAsync(cancellationToken).ConfigureAwait(false);
-        var sql = $"""
-            WITH requested AS (
-                SELECT * FROM unnest(@Ids, @Versions) AS r(id, version)
-            ), written AS (
-                {write}
-                WHERE t.id = c.id AND {TriggerColumns.VersionMatches}
-                {TriggerColumns.Returning}
-            )
-            {TriggerColumns.SelectWritten(tables)}
-            """;
+        var sql = alreadyDone is null
+            ? $"""
+                WITH requested AS (
+                    SELECT * FROM unnest(@Ids, @Versions) AS r(id, version)
+                ), written AS (
+                    {write}
+                    WHERE t.id = c.id AND {TriggerColumns.VersionMatches}
+                    {TriggerColumns.Returning}
+                )
+                {TriggerColumns.SelectWritten(tables)}
+                """
+            : $"""
+                WITH requested AS (
+                    SELECT * FROM unnest(@Ids, @Versions) AS r(id, version)
+                ), changed AS (
+                    {write}
+                    WHERE t.id = c.id AND {TriggerColumns.VersionMatches} AND NOT ({alreadyDone})
+                    {TriggerColumns.Returning}
+                ), written AS (
+                    SELECT * FROM changed
+                    UNION ALL
+                    SELECT t.*, {TriggerColumns.RowVersion} AS row_version
+                    FROM workflow_triggers t JOIN requested c ON t.id = c.id
+                    WHERE {TriggerColumns.VersionMatches} AND {alreadyDone}
+                )
+                {TriggerColumns.SelectWritten(tables)}
+                """;
         var parameters = new { Ids = triggers.Select(t => t.Id).ToArray(), Versions = triggers.Select(t => t.Version).ToArray(), Active = active };
         return await _connection.InTransactionAsync(
             async (connection, transaction) =>

@@ -31,6 +31,11 @@ internal static class EngineErrors
             TriggerErrorKind.Conflict => ("Conflict", ErrorCategory.InvalidOperation),
             _ => ("DatabaseError", ErrorCategory.InvalidOperation),
         };
+        if (exception.ErrorId == "StatementCancelled")
+        {
+            category = ErrorCategory.OperationStopped;
+        }
+
         return Record(exception, exception.ErrorId ?? id, category, exception.TableName ?? target, RemedyFor(exception));
     }
 
@@ -101,6 +106,7 @@ internal static class EngineErrors
         { ErrorId: "BackfillLeaseLost" } => "Let the other run finish, or run again: a run continues with the triggers still without a node.",
         { ErrorId: "SearchPathIgnored" } => "Set the schema where the pooler cannot drop it: ALTER ROLE <user> IN DATABASE <database> SET search_path = <schema>, then leave Search Path out of the connection string; or connect to the server directly.",
         { ErrorId: "SessionRequired" } => "Connect to the PostgreSQL server itself (its own host and port, not the pooler's) for this; -Analyze and the other cmdlets work through the pooler.",
+        { ErrorId: "StatementCancelled" } => "Find out who cancelled it (the server log names the session), then run the command again.",
         { ErrorId: "ReadOnlyServer" } => "Connect to the primary, or add 'Target Session Attributes=primary' to the connection string.",
         _ => null,
     };

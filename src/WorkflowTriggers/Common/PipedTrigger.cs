@@ -51,6 +51,10 @@ public sealed class PipedTrigger
                 return null;
             case WorkflowTrigger live:
                 return new PipedTrigger(live.Id, live.RowVersion, item, isTriggerObject: true);
+            case IDescribesTrigger described when described.DescribedTriggerId is { } describedId:
+                // A route, an execution count, an import result: the trigger by its id only. Its other properties
+                // describe something else (a file's entry, say), so none of them is read as a value to write.
+                return new PipedTrigger(describedId, null, null, isTriggerObject: false);
             case byte or sbyte or short or ushort or int or uint or long or ulong:
                 return IdFrom(Convert.ToDecimal(value, CultureInfo.InvariantCulture), input!, out notATrigger);
             case string text when text.Trim().Length > 0 && text.Trim().All(char.IsAsciiDigit):

@@ -3,6 +3,7 @@ using WorkflowTriggers.Engine.Schema;
 namespace WorkflowTriggers;
 
 /// <summary>Pass, Warn or Fail: Fail makes the report unhealthy, Warn asks for a look.</summary>
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum HealthStatus
 {
     Pass,
@@ -34,8 +35,8 @@ public sealed class TriggerHealthReport
         TotalRecords = report.TotalRecords,
         ActiveRecords = report.ActiveRecords,
         TargetedRecords = report.TargetedRecords,
-        OldestRecord = report.OldestRecord,
-        LastUpdate = report.LastUpdate,
+        OldestRecord = LocalTime.Of(report.OldestRecord),
+        LastUpdate = LocalTime.Of(report.LastUpdate),
         Role = report.Role,
         ReplayLagSeconds = report.ReplayLagSeconds,
         Checks = report.Checks.Select(TriggerHealthCheck.From).ToArray(),

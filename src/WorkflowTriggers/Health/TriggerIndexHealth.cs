@@ -2,6 +2,7 @@
 namespace WorkflowTriggers;
 
 /// <summary>How much an index is used, spelled as the document's health check query spells it.</summary>
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum IndexUsageStatus
 {
     /// <summary>No scans since the statistics began (constraint indexes never count as unused).</summary>
@@ -50,6 +51,14 @@ public sealed class TriggerIndexHealth
     /// <summary>SQL an operator could run, with a comment saying why; empty when there is nothing to do.</summary>
     public string Recommendation { get; init; } = string.Empty;
 
+    /// <summary>The index's most pressing fact in a few words, for the table view: INVALID, what it duplicates or what overlaps it.</summary>
+    public string Note =>
+        !IsValid ? "INVALID"
+        : DuplicateOf is not null ? $"duplicate of {DuplicateOf}"
+        : OverlappedBy.Length > 0 ? $"overlapped by {string.Join(", ", OverlappedBy)}"
+        : Recommendation.Length > 0 ? "see Recommendation"
+        : string.Empty;
+
     internal static TriggerIndexHealth From(Engine.Health.TriggerIndexHealth index) => new()
     {
         Name = index.Name,
@@ -71,7 +80,7 @@ public sealed class TriggerIndexHealth
         UsageStatus = (IndexUsageStatus)index.UsageStatus,
         DuplicateOf = index.DuplicateOf,
         OverlappedBy = index.OverlappedBy.ToArray(),
-        StatsSince = index.StatsSince,
+        StatsSince = LocalTime.Of(index.StatsSince),
         Recommendation = index.Recommendation,
     };
 }

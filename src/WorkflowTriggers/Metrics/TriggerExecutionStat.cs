@@ -2,8 +2,10 @@
 namespace WorkflowTriggers;
 
 /// <summary>A trigger and how often it fired in the window (the document's "frequently accessed triggers").</summary>
-public sealed class TriggerExecutionStat
+public sealed class TriggerExecutionStat : IDescribesTrigger
 {
+    int? IDescribesTrigger.DescribedTriggerId => Id;
+
     public int Id { get; init; }
     public string Name { get; init; } = string.Empty;
     public string WorkflowId { get; init; } = string.Empty;
@@ -18,6 +20,6 @@ public sealed class TriggerExecutionStat
         WorkflowId = stat.WorkflowId,
         TargetNodeId = stat.TargetNodeId,
         ExecutionCount = stat.ExecutionCount,
-        LastExecutedAt = stat.LastExecutedAt,
+        LastExecutedAt = LocalTime.Of(stat.LastExecutedAt),
     };
 }

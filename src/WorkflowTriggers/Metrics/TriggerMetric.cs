@@ -13,7 +13,7 @@ public sealed class TriggerMetric
 
     internal static TriggerMetric From(Engine.Metrics.TriggerMetric metric) => new()
     {
-        Hour = metric.Hour,
+        Hour = LocalTime.Of(metric.Hour),
         Source = metric.Source,
         EventType = metric.EventType,
         TriggerCount = metric.TriggerCount,

@@ -3,6 +3,7 @@ using WorkflowTriggers.Engine.Triggers;
 namespace WorkflowTriggers;
 
 /// <summary>What Get-TriggerStatistic groups active triggers by.</summary>
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum TriggerGrouping
 {
     Workflow,

@@ -85,8 +85,24 @@ public sealed class RemoveOrphanTriggerCommand : TriggerBatchCmdletBase<PipedTri
     protected override void ProcessBatch(IReadOnlyList<PipedTrigger> batch)
     {
         var action = Delete ? "Delete orphaned trigger" : "Archive orphaned trigger (is_active = false)";
-        // Whether each is still an orphan is checked when it is written; a change since it was read does not matter.
-        var approved = ConfirmEach(batch, t => t, (_, _) => action, overwrite: true, alsoConfirm: Delete ? ConfirmDeletion : null);
+        // A trigger whose workflow exists is refused now, as the write would refuse it, so -WhatIf and -Confirm never
+        // offer to archive it. Whether each is still an orphan is checked again when it is written.
+        var notOrphans = Await(ct => Cleaner.NotOrphansAsync(batch.Select(t => t.Id).ToArray(), ct)).ToDictionary(r => r.TriggerId!.Value);
+        var approved = ConfirmEach(
+            batch,
+            t => t,
+            (t, _) =>
+            {
+                if (notOrphans.TryGetValue(t.Id, out var refused))
+                {
+                    WriteError(EngineErrors.Rejection(refused));
+                    return null;
+                }
+
+                return action;
+            },
+            overwrite: true,
+            alsoConfirm: Delete ? ConfirmDeletion : null);
         WriteIsolatingRefusals(approved.Select(a => a.Item.Id).ToArray(), (ids, ct) => Cleaner.CleanUpAsync(ids, Delete, ct), id => id, (_, result) => Report(result, passThru: true, Delete ? "deleted" : "archived"));
     }
 

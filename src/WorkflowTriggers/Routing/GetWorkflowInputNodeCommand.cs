@@ -45,8 +45,20 @@ public sealed class GetWorkflowInputNodeCommand : TriggerCmdletBase
             WriteObject(InputNode.From(node));
         }
 
-        foreach (var id in wanted.Where(id => !found.Contains(id)))
+        var without = wanted.Where(id => !found.Contains(id)).ToList();
+        var unknown = without.Count == 0 ? new HashSet<string>() : Await(ct => Graph.UnknownWorkflowsAsync(without, ct));
+        foreach (var id in without)
         {
+            if (unknown.Contains(id))
+            {
+                WriteError(new ErrorRecord(
+                    new ItemNotFoundException($"Workflow '{id}' does not exist (table workflows)."),
+                    "WorkflowNotFound",
+                    ErrorCategory.ObjectNotFound,
+                    id));
+                continue;
+            }
+
             WriteWarning($"Workflow '{id}' has no input node: it has no nodes, or every node has an incoming connection. Triggers without a target node cannot be routed in it.");
         }
     }

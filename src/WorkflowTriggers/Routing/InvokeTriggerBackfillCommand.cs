@@ -115,18 +115,29 @@ public sealed class InvokeTriggerBackfillCommand : TriggerCmdletBase
         {
             var progress = new ProgressRecord(1, Activity, "Starting");
             var total = plan.Where(p => approved.Contains(p.WorkflowId)).Sum(p => p.TriggerCount);
-            foreach (var batch in Stream(backfill.RunAsync(scope, BatchSize, Wait, PassThru, Cancellation)))
+            try
             {
-                batches++;
-                updated += batch.Updated;
-                progress.PercentComplete = (int)Math.Clamp(batch.PercentComplete, 0, 100);
-                progress.StatusDescription = $"{updated:N0} of about {total:N0} triggers updated; batch {batch.Number:N0}, ids {batch.FromId:N0}-{batch.ToId:N0}";
-                WriteProgress(progress);
-                WriteVerbose($"Batch {batch.Number}: ids {batch.FromId}-{batch.ToId}, {batch.Updated} updated.");
-                foreach (var row in batch.Rows)
+                foreach (var batch in Stream(backfill.RunAsync(scope, BatchSize, Wait, PassThru, Cancellation)))
                 {
-                    WriteObject(WorkflowTrigger.From(row));
+                    batches++;
+                    updated += batch.Updated;
+                    progress.PercentComplete = (int)Math.Clamp(batch.PercentComplete, 0, 100);
+                    progress.StatusDescription = $"{updated:N0} of about {total:N0} triggers updated; batch {batch.Number:N0}, ids {batch.FromId:N0}-{batch.ToId:N0}";
+                    WriteProgress(progress);
+                    WriteVerbose($"Batch {batch.Number}: ids {batch.FromId}-{batch.ToId}, {batch.Updated} updated.");
+                    foreach (var row in batch.Rows)
+                    {
+                        WriteObject(WorkflowTrigger.From(row));
+                    }
                 }
+            }
+            catch (PipelineStoppedException)
+            {
+                // Ctrl+C: the pipeline takes no more output, but the operator must know what is already committed.
+                // The host still prints; a re-run continues with the triggers still without a node.
+                Host.UI.WriteWarningLine(
+                    $"Invoke-TriggerBackfill stopped: {updated:N0} trigger(s) in {batches:N0} batch(es) were committed; the batch in flight was rolled back. Run it again to continue.");
+                throw;
             }
 
             progress.RecordType = ProgressRecordType.Completed;

@@ -2,10 +2,13 @@
 namespace WorkflowTriggers;
 
 /// <summary>Where an event would land for one active trigger: the answer of Test-WorkflowTrigger.</summary>
-public sealed class TriggerRoute
+public sealed class TriggerRoute : IDescribesTrigger
 {
-    public int TriggerId { get; init; }
-    public string TriggerName { get; init; } = string.Empty;
+    int? IDescribesTrigger.DescribedTriggerId => Id;
+
+    /// <summary>The trigger's id: a route pipes into the trigger cmdlets as the trigger it describes.</summary>
+    public int Id { get; init; }
+    public string Name { get; init; } = string.Empty;
     public string WorkflowId { get; init; } = string.Empty;
     public string Source { get; init; } = string.Empty;
     public string EventType { get; init; } = string.Empty;
@@ -27,8 +30,8 @@ public sealed class TriggerRoute
 
     internal static TriggerRoute From(Engine.Routing.TriggerRoute route) => new()
     {
-        TriggerId = route.TriggerId,
-        TriggerName = route.TriggerName,
+        Id = route.TriggerId,
+        Name = route.TriggerName,
         WorkflowId = route.WorkflowId,
         Source = route.Source,
         EventType = route.EventType,

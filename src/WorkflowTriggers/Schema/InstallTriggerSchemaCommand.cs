@@ -30,7 +30,15 @@ public sealed class InstallTriggerSchemaCommand : TriggerCmdletBase
         var plan = Await(ct => installer.PlanAsync(Version, ct));
         if (plan.Count == 0)
         {
-            WriteVerbose($"{Database} is already at schema version {Version ?? SchemaSteps.LatestVersion}; nothing to do.");
+            // Said as a result, also under -WhatIf: a runbook's log shows that the step ran and found nothing to do.
+            var current = Version ?? SchemaSteps.LatestVersion;
+            WriteObject(new SchemaStepResult
+            {
+                Version = current,
+                Name = "Already current",
+                Action = SchemaAction.Current,
+                Detail = $"{Database} is already at schema version {current}; nothing was changed.",
+            });
             RepairDrift(installer);
             return;
         }

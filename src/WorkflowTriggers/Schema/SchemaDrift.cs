@@ -1,6 +1,7 @@
 namespace WorkflowTriggers;
 
 /// <summary>How a schema object differs from its recorded version.</summary>
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum DriftKind
 {
     Missing,

@@ -2,6 +2,7 @@
 namespace WorkflowTriggers;
 
 /// <summary>What a schema step does.</summary>
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum SchemaAction
 {
     /// <summary>The table predates the module: the step's objects are created where missing and the step recorded.</summary>
@@ -12,6 +13,9 @@ public enum SchemaAction
 
     /// <summary>An index or CHECK constraint brought back to its version's definition (-Repair).</summary>
     Repair,
+
+    /// <summary>Nothing to do: the database is already at the version asked for.</summary>
+    Current,
 }
 
 /// <summary>Where a database's schema stands: the answer of Get-TriggerSchema.</summary>
@@ -60,7 +64,7 @@ public sealed class AppliedSchemaStep
     {
         Version = step.Version,
         Name = step.Name,
-        AppliedAt = step.AppliedAt,
+        AppliedAt = LocalTime.Of(step.AppliedAt),
         AppliedBy = step.AppliedBy,
         Adopted = step.Adopted,
     };

@@ -167,7 +167,7 @@ internal static class ConfigConverter
         switch (element.ValueKind)
         {
             case JsonValueKind.Object:
-                var result = new OrderedDictionary(StringComparer.Ordinal);
+                var result = new TriggerConfig();
                 foreach (var property in element.EnumerateObject())
                 {
                     // A key given twice keeps its last value, as jsonb does.

@@ -61,12 +61,16 @@ public sealed class NewWorkflowTriggerCommand : TriggerBatchCmdletBase<NewTrigge
     [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
     public object? IsActive { get; set; }
 
+    /// <summary>The piped object itself (a CSV row, say), so an error about it names it as its target.</summary>
+    [Parameter(ValueFromPipeline = true, DontShow = true)]
+    public PSObject? InputObject { get; set; }
+
     protected override void ProcessRecord()
     {
         var active = !Inactive.IsPresent;
         if (IsActive is not null && !TryReadBool(IsActive, out active))
         {
-            Refuse(EngineErrors.Violation(new RuleViolation("IsActive", IsActive, "InvalidIsActive", $"IsActive must be true or false; '{IsActive}' is neither.")));
+            Refuse(EngineErrors.Violation(new RuleViolation("IsActive", IsActive, "InvalidIsActive", $"IsActive must be true or false; '{IsActive}' is neither."), target: InputObject));
             return;
         }
 
@@ -77,7 +81,7 @@ public sealed class NewWorkflowTriggerCommand : TriggerBatchCmdletBase<NewTrigge
         }
         catch (ArgumentException ex)
         {
-            Refuse(EngineErrors.Violation(new RuleViolation("Config", Config, "InvalidConfig", ex.Message)));
+            Refuse(EngineErrors.Violation(new RuleViolation("Config", Config, "InvalidConfig", ex.Message), target: InputObject));
             return;
         }
 
@@ -95,7 +99,8 @@ public sealed class NewWorkflowTriggerCommand : TriggerBatchCmdletBase<NewTrigge
         {
             foreach (var violation in violations)
             {
-                Refuse(EngineErrors.Violation(violation));
+                // A piped row is the target a runbook can point at; the message names the field and the value.
+                Refuse(EngineErrors.Violation(violation, target: InputObject));
             }
 
             return;

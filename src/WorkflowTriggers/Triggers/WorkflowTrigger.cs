@@ -78,8 +78,8 @@ public sealed class WorkflowTrigger
         TargetNodeId = record.TargetNodeId,
         ConfigJson = record.ConfigJson,
         IsActive = record.IsActive,
-        CreatedAt = record.CreatedAt,
-        UpdatedAt = record.UpdatedAt,
+        CreatedAt = LocalTime.Of(record.CreatedAt),
+        UpdatedAt = LocalTime.Of(record.UpdatedAt),
         RowVersion = record.RowVersion,
     };
 
@@ -95,8 +95,8 @@ public sealed class WorkflowTrigger
         TargetNodeId = TargetNodeId,
         ConfigJson = CurrentConfigJson(),
         IsActive = IsActive,
-        CreatedAt = CreatedAt,
-        UpdatedAt = UpdatedAt,
+        CreatedAt = CreatedAt.ToUniversalTime(),
+        UpdatedAt = UpdatedAt.ToUniversalTime(),
         RowVersion = RowVersion,
     };
 }

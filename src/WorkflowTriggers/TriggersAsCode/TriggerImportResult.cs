@@ -1,6 +1,7 @@
 namespace WorkflowTriggers;
 
 /// <summary>What importing one entry does (or, with -WhatIf, would do); Deleted and Disabled are what -Prune did to a trigger the file does not mention.</summary>
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum ImportAction
 {
     Created,
@@ -31,8 +32,10 @@ public sealed class TriggerFieldChange
 }
 
 /// <summary>One entry of a triggers file (or one pruned trigger) and what making the database match it took (or would take).</summary>
-public sealed class TriggerImportResult
+public sealed class TriggerImportResult : IDescribesTrigger
 {
+    int? IDescribesTrigger.DescribedTriggerId => Id;
+
     /// <summary>The entry's position in the file's triggers array (or in the pipeline), from 1; none for a pruned trigger.</summary>
     public int? Entry { get; init; }
     public ImportAction Action { get; init; }
@@ -78,6 +81,7 @@ public sealed class TriggerImportResult
 }
 
 /// <summary>Where a trigger differs between a triggers file and the database.</summary>
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum TriggerDifferenceStatus
 {
     /// <summary>In the file, not in the database: an import would create it.</summary>
@@ -91,8 +95,10 @@ public enum TriggerDifferenceStatus
 }
 
 /// <summary>One difference between a triggers file and the database (Compare-WorkflowTrigger).</summary>
-public sealed class TriggerDifference
+public sealed class TriggerDifference : IDescribesTrigger
 {
+    int? IDescribesTrigger.DescribedTriggerId => Id;
+
     public TriggerDifferenceStatus Status { get; init; }
 
     /// <summary>The entry's position in the file, from 1; none for OnlyInDatabase.</summary>

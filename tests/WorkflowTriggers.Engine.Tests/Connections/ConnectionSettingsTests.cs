@@ -57,6 +57,20 @@ public class ConnectionSettingsTests
         Assert.Contains("Sometimes", error.Message);
     }
 
+    [Theory]
+    [InlineData("Host=db;Databse=engine;Password=pw-Never-Shown-42", "'Databse' is not a keyword of PostgreSQL connection strings; did you mean 'Database'?")]
+    [InlineData("Host=db;Pasword=pw-Never-Shown-42", "'Pasword' is not a keyword of PostgreSQL connection strings; did you mean 'Password'?")]
+    [InlineData("Host=db;Port=fifty;Password=pw-Never-Shown-42", "'fifty' is not a valid value for 'Port'.")]
+    [InlineData("Host=db;SSL Mode=Sometimes;Password=pw-Never-Shown-42", "'Sometimes' is not a valid value for 'SSL Mode'; it is one of Disable, Allow, Prefer, Require, VerifyCA, VerifyFull.")]
+    [InlineData("Host=db;Password='pw-Never-Shown-42", "it is not a list of key=value pairs separated by semicolons (look for an unbalanced quote")]
+    public void A_bad_connection_string_names_the_keyword_or_value_at_fault_and_never_the_password(string connectionString, string expected)
+    {
+        var error = Assert.Throws<TriggerEngineException>(() => ConnectionSettings.Effective(connectionString));
+        Assert.Equal("InvalidConnectionString", error.ErrorId);
+        Assert.Contains(expected, error.Message);
+        Assert.DoesNotContain("pw-Never-Shown-42", error.Message);
+    }
+
     [Fact]
     public void A_multi_host_string_shows_each_host_with_the_port_it_will_use()
     {

@@ -29,6 +29,34 @@ public class ReconnectTests : DatabaseTest
     }
 
     [Fact]
+    public async Task A_statement_another_session_cancels_is_an_engine_error_that_says_so_and_writes_nothing()
+    {
+        var id = (await new TriggerWriter(Connection).InsertAsync(new[] { Sample("Held") }, false, false, default)).Written.Single().Id;
+        await using var holder = new Npgsql.NpgsqlConnection(Db.ConnectionString);
+        await holder.OpenAsync();
+        await using var hold = await holder.BeginTransactionAsync();
+        await using (var lockRow = new Npgsql.NpgsqlCommand($"SELECT 1 FROM workflow_triggers WHERE id = {id} FOR UPDATE", holder, hold))
+        {
+            await lockRow.ExecuteScalarAsync();
+        }
+
+        // The write waits for the row; an administrator cancels it once it is seen waiting.
+        var write = new TriggerWriter(Pooled).SetActiveAsync(new[] { new VersionedId(id) }, false, default);
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (DateTime.UtcNow < deadline && await Db.ScalarAsync<long>($"SELECT count(*) FROM pg_stat_activity WHERE application_name = '{_application}' AND wait_event_type = 'Lock'") == 0)
+        {
+            await Task.Delay(20);
+        }
+
+        await Db.ExecuteAsync($"SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = '{_application}' AND wait_event_type = 'Lock'");
+        var error = await Assert.ThrowsAsync<TriggerEngineException>(() => write);
+        Assert.Equal("StatementCancelled", error.ErrorId);
+        Assert.Contains("The server cancelled the statement", error.Message);
+        await hold.RollbackAsync();
+        Assert.True(await Db.ScalarAsync<bool>($"SELECT is_active FROM workflow_triggers WHERE id = {id}"));
+    }
+
+    [Fact]
     public async Task A_read_on_a_connection_the_server_ended_is_retried_once_on_a_fresh_one()
     {
         await new TriggerWriter(Connection).InsertAsync(new[] { Sample("Survivor") }, false, false, default);

@@ -119,6 +119,22 @@ public class TriggerWriterTests : DatabaseTest
     }
 
     [Fact]
+    public async Task Disabling_a_disabled_trigger_reports_it_and_writes_nothing()
+    {
+        var id = (await _writer.InsertAsync(new[] { Sample("Already off") with { IsActive = false } }, false, false, default)).Written.Single().Id;
+        var before = await Db.ScalarAsync<string>($"SELECT updated_at::text || '/' || xmin::text FROM workflow_triggers WHERE id = {id}");
+        await Task.Delay(20);
+        var again = await _writer.SetActiveAsync(new[] { new VersionedId(id) }, false, default);
+        Assert.False(again.Written.Single().IsActive);
+        Assert.Empty(again.Rejected);
+        Assert.Equal(before, await Db.ScalarAsync<string>($"SELECT updated_at::text || '/' || xmin::text FROM workflow_triggers WHERE id = {id}"));
+
+        // A real change is still written, once.
+        Assert.True((await _writer.SetActiveAsync(new[] { new VersionedId(id) }, true, default)).Written.Single().IsActive);
+        Assert.NotEqual(before, await Db.ScalarAsync<string>($"SELECT updated_at::text || '/' || xmin::text FROM workflow_triggers WHERE id = {id}"));
+    }
+
+    [Fact]
     public async Task A_config_too_large_for_the_covering_index_is_a_row_refusal_that_names_the_index()
     {
         var random = new Random(7);
