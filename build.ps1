@@ -9,6 +9,8 @@
            'N passed, N failed'; exits non-zero on any failure.
     Demo   builds, starts a throwaway PostgreSQL, installs the schema, loads sample data and tours the cmdlets.
     Bench  builds and writes bench/results.md (see bench/Invoke-Benchmark.ps1).
+    Package builds, then writes out/packages/WorkflowTriggers.<version>.nupkg (Compress-PSResource), which
+           Publish-PSResource and Install-PSResource take from a local repository.
     Clean  removes out/ and the projects' bin/ and obj/ folders.
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 Test
@@ -16,7 +18,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Clean')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Package', 'Clean')]
     [string] $Task = 'Build',
 
     # Demo: leave the throwaway server running and print how to connect to it.
@@ -54,6 +56,27 @@ function Get-ModuleVersion {
     $props.Project.PropertyGroup.VersionPrefix | Where-Object { $_ } | Select-Object -First 1
 }
 
+# This version's section of CHANGELOG.md, for the manifest's ReleaseNotes: one place for what changed.
+function Get-ReleaseNotes([string] $Version) {
+    $lines = Get-Content (Join-Path $Root 'CHANGELOG.md')
+    $start = [Array]::IndexOf($lines, "## $Version")
+    if ($start -lt 0) { throw "CHANGELOG.md has no section '## $Version'." }
+    $section = $lines[($start + 1)..($lines.Count - 1)] | ForEach-Object -Begin { $done = $false } -Process {
+        if ($_ -like '## *') { $done = $true }
+        if (-not $done) { $_ }
+    }
+    ($section -join "`n").Trim()
+}
+
+function Invoke-Package {
+    Invoke-Build
+    $packages = New-Item -ItemType Directory -Force (Join-Path $Root 'out/packages')
+    Compress-PSResource -Path $OutDir -DestinationPath $packages
+    $package = Join-Path $packages "WorkflowTriggers.$(Get-ModuleVersion).nupkg"
+    if (-not (Test-Path $package)) { throw "Compress-PSResource wrote no $package." }
+    Write-Host "Packaged $package"
+}
+
 function Invoke-Build {
     $publish = Join-Path $Root 'obj/publish'
     Remove-Item -Recurse -Force $publish, $OutDir -ErrorAction Ignore
@@ -68,9 +91,16 @@ function Invoke-Build {
     Get-ChildItem $publish -Filter *.dll | Where-Object Name -notin $topLevel | Copy-Item -Destination $dependencies
     Copy-Item (Join-Path $Root 'module/*') $OutDir -Recurse
 
+    Copy-Item (Join-Path $Root 'LICENSE') $OutDir
+    # Conceptual help (Get-Help about_WorkflowTriggers) beside the cmdlets' MAML.
+    $helpOut = New-Item -ItemType Directory -Force (Join-Path $OutDir 'en-US')
+    Copy-Item (Join-Path $Root 'help/about_*.help.txt') $helpOut
+
     $manifest = Join-Path $OutDir 'WorkflowTriggers.psd1'
     $version = Get-ModuleVersion
-    (Get-Content -Raw $manifest) -replace "ModuleVersion\s*=\s*'[^']*'", "ModuleVersion        = '$version'" | Set-Content -NoNewline $manifest
+    $notes = Get-ReleaseNotes $version
+    (Get-Content -Raw $manifest) -replace "ModuleVersion\s*=\s*'[^']*'", "ModuleVersion        = '$version'" `
+        -replace "ReleaseNotes = ''", "ReleaseNotes = '$($notes -replace "'", "''")'" | Set-Content -NoNewline $manifest
 
     # Help: MAML made from help/*.md and the cmdlets' own parameter metadata, in a child process so this one
     # does not load the module it is building.
@@ -214,6 +244,7 @@ switch ($Task) {
     'Build' { Invoke-Build }
     'Test' { Invoke-Test }
     'Demo' { Invoke-Demo }
+    'Package' { Invoke-Package }
     'Bench' {
         Invoke-Build
         Build-TestServer

@@ -6,6 +6,7 @@
     ModuleVersion        = '0.0.0'
     GUID                 = '7d3c1c52-6a43-4f0e-9b8e-3f4d2a1b9c61'
     Author               = 'WorkflowTriggers contributors'
+    Copyright            = '(c) 2026 WorkflowTriggers contributors. MIT License.'
     Description          = 'Manage the event triggers of a workflow engine stored in PostgreSQL: schema, triggers, routing to input nodes, repair, health and metrics.'
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
@@ -45,7 +46,9 @@
     VariablesToExport    = @()
     PrivateData          = @{
         PSData = @{
-            Tags = @('PostgreSQL', 'Workflow', 'Triggers', 'Npgsql')
+            Tags         = @('PostgreSQL', 'Workflow', 'Triggers', 'Npgsql', 'PSEdition_Core', 'Linux', 'Windows')
+            # build.ps1 copies this version's section of CHANGELOG.md here.
+            ReleaseNotes = ''
         }
     }
 }

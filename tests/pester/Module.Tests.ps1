@@ -30,6 +30,78 @@ Describe 'The built module' {
         }
     }
 
+    It 'installs from a local PSResourceGet repository and updates side by side by version, in a scratch home' {
+        $scratchHome = Join-Path $TestDrive 'home'
+        $repository = Join-Path $TestDrive 'repository'
+        New-Item -ItemType Directory $scratchHome, $repository | Out-Null
+        $built = Split-Path $env:WT_MODULE_PATH
+        $version = [version](Import-PowerShellDataFile $env:WT_MODULE_PATH).ModuleVersion
+        $nextVersion = '{0}.{1}.{2}' -f $version.Major, $version.Minor, ($version.Build + 1)
+        # The next release: the same module, its manifest one patch version up.
+        $next = Join-Path $TestDrive 'next/WorkflowTriggers'
+        New-Item -ItemType Directory (Split-Path $next) | Out-Null
+        Copy-Item -Recurse $built $next
+        (Get-Content -Raw "$next/WorkflowTriggers.psd1") -replace "ModuleVersion\s*=\s*'[^']*'", "ModuleVersion = '$nextVersion'" | Set-Content "$next/WorkflowTriggers.psd1"
+        $script = Join-Path $TestDrive 'install.ps1'
+        @"
+`$ErrorActionPreference = 'Stop'
+Register-PSResourceRepository -Name WorkflowTriggersLocal -Uri '$repository' -Trusted
+Publish-PSResource -Path '$built' -Repository WorkflowTriggersLocal
+Install-PSResource WorkflowTriggers -Repository WorkflowTriggersLocal -Scope CurrentUser
+'first=' + (Get-Module -ListAvailable WorkflowTriggers).Version.ToString()
+Publish-PSResource -Path '$next' -Repository WorkflowTriggersLocal
+Update-PSResource WorkflowTriggers -Repository WorkflowTriggersLocal -Scope CurrentUser
+'installed=' + (((Get-Module -ListAvailable WorkflowTriggers).Version | Sort-Object | ForEach-Object ToString) -join ',')
+'imported=' + (Import-Module WorkflowTriggers -PassThru).Version.ToString()
+'works=' + ((Get-Command Compare-WorkflowTrigger).Module.Version.ToString())
+"@ | Set-Content $script
+        # A home of its own: the user's own modules and repositories are not touched.
+        $start = [System.Diagnostics.ProcessStartInfo]::new([Environment]::ProcessPath)
+        foreach ($arg in @((Join-Path $PSHOME 'pwsh.dll'), '-NoProfile', '-NonInteractive', '-File', $script)) { $start.ArgumentList.Add($arg) }
+        $start.Environment['HOME'] = $scratchHome
+        $start.Environment['XDG_DATA_HOME'] = Join-Path $scratchHome '.local/share'
+        $start.Environment['XDG_CONFIG_HOME'] = Join-Path $scratchHome '.config'
+        $start.Environment['XDG_CACHE_HOME'] = Join-Path $scratchHome '.cache'
+        $start.Environment.Remove('PSModulePath') | Out-Null
+        # Anything a tool writes relative to where it runs lands in the scratch home too, never in the repository.
+        $start.WorkingDirectory = $scratchHome
+        $start.RedirectStandardOutput = $true
+        $start.RedirectStandardError = $true
+        $child = [System.Diagnostics.Process]::Start($start)
+        $output = $child.StandardOutput.ReadToEnd() + $child.StandardError.ReadToEnd()
+        $child.WaitForExit()
+        $child.ExitCode | Should -Be 0 -Because $output
+        $output | Should -Match "first=$([regex]::Escape("$version"))"
+        $output | Should -Match "installed=$([regex]::Escape("$version")),$([regex]::Escape($nextVersion))"
+        $output | Should -Match "imported=$([regex]::Escape($nextVersion))"
+        Get-ChildItem $repository -Filter *.nupkg | ForEach-Object Name | Sort-Object | Should -Be @("WorkflowTriggers.$version.nupkg", "WorkflowTriggers.$nextVersion.nupkg")
+        Test-Path (Join-Path $scratchHome ".local/share/powershell/Modules/WorkflowTriggers/$version/LICENSE") | Should -BeTrue
+    }
+
+    It 'has about_WorkflowTriggers with every concept, found by Get-Help like cmdlet help' {
+        $about = Get-Help about_WorkflowTriggers | Out-String
+        foreach ($concept in 'CONNECTION RESOLUTION', 'BATCHING AND TRANSACTIONS', 'CONCURRENCY', 'ROUTING RULE', 'SCHEMA VERSIONS', 'POOLERS AND STANDBYS') {
+            $about | Should -Match $concept
+        }
+        (Get-Help about_WorkflowTriggers_Errors | Out-String) | Should -Match 'SessionRequired \(InvalidOperation\)'
+    }
+
+    It 'documents every error id the module reports in about_WorkflowTriggers_Errors, and no other' {
+        $topic = Get-Content -Raw (Join-Path (Split-Path $env:WT_MODULE_PATH) 'en-US/about_WorkflowTriggers_Errors.help.txt')
+        $documented = [regex]::Matches($topic, '(?m)^    ((?:[A-Z][A-Za-z]+)(?:,\s*[A-Z][A-Za-z]+)*) \(([A-Za-z]+)\)$') |
+            ForEach-Object { $_.Groups[1].Value -split ',\s*' } | Sort-Object -Unique
+        $source = (Get-ChildItem (Join-Path $PSScriptRoot '../../src') -Recurse -Filter *.cs | Get-Content -Raw) -join "`n"
+        $reported = @(
+            [regex]::Matches($source, '"([A-Z][A-Za-z]+)",\s*ErrorCategory\.') | ForEach-Object { $_.Groups[1].Value }
+            [regex]::Matches($source, 'ErrorId = "([A-Z][A-Za-z]+)"') | ForEach-Object { $_.Groups[1].Value }
+            [regex]::Matches($source, 'Id = "([A-Z][A-Za-z]+)";') | ForEach-Object { $_.Groups[1].Value }
+            [regex]::Matches($source, ',\s*"([A-Z][A-Za-z]+)",\s*\$?"') | ForEach-Object { $_.Groups[1].Value }
+        ) | Sort-Object -Unique
+        $reported.Count | Should -BeGreaterThan 40
+        $reported | Where-Object { $_ -notin $documented } | Should -BeNullOrEmpty -Because 'every error id the module reports is explained'
+        $documented | Where-Object { $source -notmatch "`"$_`"" } | Should -BeNullOrEmpty -Because 'the topic names no id the module no longer reports'
+    }
+
     It 'ships Npgsql only under dependencies/, not beside the cmdlet assembly' {
         $root = Split-Path $env:WT_MODULE_PATH
         Test-Path (Join-Path $root 'Npgsql.dll') | Should -BeFalse

@@ -189,6 +189,20 @@ Describe 'Get-WorkflowTrigger' {
         $script:b = New-SampleTrigger -Name 'Filter beta' -Extra @{ WorkflowId = 'wf_filter'; Inactive = $true }
     }
 
+    It 'takes several values and wildcards for -Source, -EventType, -WorkflowId and -TargetNodeId, as -like does' {
+        New-SampleTrigger -Name 'Multi webhook' -Extra @{ WorkflowId = 'wf_multi_values'; Source = 'webhook-event-source'; EventType = 'webhook_received' } | Out-Null
+        New-SampleTrigger -Name 'Multi scheduler' -Extra @{ WorkflowId = 'wf_multi_values'; Source = 'scheduler-event-source'; EventType = 'cron_trigger' } | Out-Null
+        New-SampleTrigger -Name 'Multi pdf' -Extra @{ WorkflowId = 'wf_multi_values2' } | Out-Null
+        $inScope = Get-WorkflowTrigger -WorkflowId wf_multi_values, wf_multi_values2
+        $inScope.Count | Should -Be 3
+        (Get-WorkflowTrigger -WorkflowId 'wf_multi_*' -Source webhook-event-source, scheduler-event-source).Name | Sort-Object | Should -Be @('Multi scheduler', 'Multi webhook')
+        (Get-WorkflowTrigger -WorkflowId 'WF_MULTI_VALUES*' -Source 'pdf-*').Name | Should -Be 'Multi pdf'
+        (Get-WorkflowTrigger -WorkflowId 'wf_multi_*' -EventType '*_received', 'cron_*').Count | Should -Be 2
+        Get-WorkflowTrigger -WorkflowId 'wf_multi_*' -Source 'pdf' | Should -BeNullOrEmpty -Because 'a plain value matches whole'
+        $expected = @($inScope | Where-Object { $_.Source -like '*-event-source' -and $_.WorkflowId -like 'wf_multi_values?' }).Count
+        @(Get-WorkflowTrigger -WorkflowId 'wf_multi_values?' -Source '*-event-source').Count | Should -Be $expected
+    }
+
     It '-Name <Pattern> matches exactly what -like matches' -ForEach @(
         '[^a]*', '[!a]*', 'a[]]c', 'a[\]c', '*`**', 'a?c', 'A.C', '[a-c]*', '[a-]*', '[-a]*', '*', '???', '*[.]*',
         'x``y', '`[x`]', 'a`?c', 'Ü*', '*😀*', '*ß*', '[A-C]bc', '*(*', '*$', '^*', '*|*', 'a\c'

@@ -94,10 +94,14 @@ public sealed class TriggerFilter
 {
     public IReadOnlyList<int>? Ids { get; init; }
     public string? NamePattern { get; init; }
-    public string? WorkflowId { get; init; }
-    public string? Source { get; init; }
-    public string? EventType { get; init; }
-    public string? TargetNodeId { get; init; }
+    /// <summary>
+    /// Any of these workflows. Each value is a plain id (matched exactly, so an index serves it) or a wildcard
+    /// (* ? [a-z], matched as -like matches: whole, without regard to case). The same holds for the three below.
+    /// </summary>
+    public IReadOnlyList<string>? WorkflowIds { get; init; }
+    public IReadOnlyList<string>? Sources { get; init; }
+    public IReadOnlyList<string>? EventTypes { get; init; }
+    public IReadOnlyList<string>? TargetNodeIds { get; init; }
     public bool? IsActive { get; init; }
     public bool Untargeted { get; init; }
 

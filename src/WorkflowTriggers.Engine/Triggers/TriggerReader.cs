@@ -29,10 +29,18 @@ public sealed class TriggerReader
         // Each fragment is fixed text chosen by which filters are present; the values travel as parameters.
         if (filter.Ids is not null) sql.Append("\n  AND t.id = ANY(@Ids)");
         if (filter.NamePattern is not null) sql.Append("\n  AND t.name ~* @NameRegex");
-        if (filter.WorkflowId is not null) sql.Append("\n  AND t.workflow_id = @WorkflowId");
-        if (filter.Source is not null) sql.Append("\n  AND t.source = @Source");
-        if (filter.EventType is not null) sql.Append("\n  AND t.event_type = @EventType");
-        if (filter.TargetNodeId is not null) sql.Append("\n  AND t.target_node_id = @TargetNodeId");
+        var columns = new[]
+        {
+            ValueFilter.Of("workflow_id", "WorkflowIds", filter.WorkflowIds),
+            ValueFilter.Of("source", "Sources", filter.Sources),
+            ValueFilter.Of("event_type", "EventTypes", filter.EventTypes),
+            ValueFilter.Of("target_node_id", "TargetNodeIds", filter.TargetNodeIds),
+        }.OfType<ValueFilter>().ToList();
+        foreach (var column in columns)
+        {
+            sql.Append("\n  AND ").Append(column.Sql);
+        }
+
         // Literal true/false rather than a parameter, so the planner can match the document's partial indexes
         // (WHERE is_active = true) also with a generic plan.
         if (filter.IsActive == true) sql.Append("\n  AND t.is_active = true");
@@ -62,10 +70,11 @@ public sealed class TriggerReader
             command = new NpgsqlCommand(sql.ToString(), connection);
             if (filter.Ids is not null) command.Parameters.Add(new NpgsqlParameter<int[]>("Ids", filter.Ids.ToArray()));
             if (nameRegex is not null) command.Parameters.Add(new NpgsqlParameter<string>("NameRegex", nameRegex));
-            if (filter.WorkflowId is not null) command.Parameters.Add(new NpgsqlParameter<string>("WorkflowId", filter.WorkflowId));
-            if (filter.Source is not null) command.Parameters.Add(new NpgsqlParameter<string>("Source", filter.Source));
-            if (filter.EventType is not null) command.Parameters.Add(new NpgsqlParameter<string>("EventType", filter.EventType));
-            if (filter.TargetNodeId is not null) command.Parameters.Add(new NpgsqlParameter<string>("TargetNodeId", filter.TargetNodeId));
+            foreach (var column in columns)
+            {
+                column.AddParameters(command);
+            }
+
             try
             {
                 reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -167,4 +176,68 @@ public sealed class TriggerReader
         TriggerColumn.TargetNodeId => "target_node_id",
         _ => throw new ArgumentOutOfRangeException(nameof(column)),
     };
+}
+
+/// <summary>
+/// One column's filter of several values: the plain ones compared with = ANY (an index serves them, as it serves one
+/// value), the wildcards as anchored case-insensitive regular expressions (<see cref="WildcardTranslator"/>). The SQL
+/// is fixed text per shape; the values travel as parameters.
+/// </summary>
+internal sealed class ValueFilter
+{
+    private readonly string _parameter;
+    private readonly string[] _plain;
+    private readonly string[] _regexes;
+
+    private ValueFilter(string parameter, string[] plain, string[] regexes, string sql)
+    {
+        _parameter = parameter;
+        _plain = plain;
+        _regexes = regexes;
+        Sql = sql;
+    }
+
+    public string Sql { get; }
+
+    public static ValueFilter? Of(string column, string parameter, IReadOnlyList<string>? values)
+    {
+        if (values is null || values.Count == 0)
+        {
+            return null;
+        }
+
+        var plain = values.Where(v => !WildcardTranslator.HasWildcards(v)).Select(WildcardTranslator.Unescape).Distinct(StringComparer.Ordinal).ToArray();
+        var regexes = new List<string>();
+        foreach (var pattern in values.Where(WildcardTranslator.HasWildcards))
+        {
+            regexes.Add(WildcardTranslator.ToRegex(pattern, out var invalid) ?? throw new TriggerEngineException(
+                TriggerErrorKind.InvalidArgument, $"The pattern '{pattern}' for {column} is not a valid wildcard: {invalid}.") { ErrorId = "InvalidNamePattern" });
+        }
+
+        var parts = new List<string>();
+        if (plain.Length > 0)
+        {
+            parts.Add($"t.{column} = ANY(@{parameter})");
+        }
+
+        if (regexes.Count > 0)
+        {
+            parts.Add($"t.{column} ~* ANY(@{parameter}Patterns)");
+        }
+
+        return new ValueFilter(parameter, plain, regexes.ToArray(), parts.Count == 1 ? parts[0] : $"({string.Join(" OR ", parts)})");
+    }
+
+    public void AddParameters(NpgsqlCommand command)
+    {
+        if (_plain.Length > 0)
+        {
+            command.Parameters.Add(new NpgsqlParameter<string[]>(_parameter, _plain));
+        }
+
+        if (_regexes.Length > 0)
+        {
+            command.Parameters.Add(new NpgsqlParameter<string[]>(_parameter + "Patterns", _regexes));
+        }
+    }
 }

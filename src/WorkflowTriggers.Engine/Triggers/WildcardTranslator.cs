@@ -18,6 +18,41 @@ namespace WorkflowTriggers.Engine.Triggers;
 /// </remarks>
 public static partial class WildcardTranslator
 {
+    /// <summary>True when <paramref name="value"/> has an unescaped *, ? or [, as PowerShell's WildcardPattern.ContainsWildcardCharacters says.</summary>
+    public static bool HasWildcards(string value)
+    {
+        var escaped = false;
+        foreach (var c in value)
+        {
+            if (escaped)
+            {
+                escaped = false;
+            }
+            else if (c == '`')
+            {
+                escaped = true;
+            }
+            else if (c is '*' or '?' or '[')
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>A value without wildcards as the text it stands for: each backtick escape replaced by the character it escapes.</summary>
+    public static string Unescape(string value)
+    {
+        var text = new StringBuilder(value.Length);
+        for (var i = 0; i < value.Length; i++)
+        {
+            text.Append(value[i] == '`' && i + 1 < value.Length ? value[++i] : value[i]);
+        }
+
+        return text.ToString();
+    }
+
     /// <summary>The regular expression for <paramref name="wildcard"/>; null, with the reason, when the pattern is not valid.</summary>
     public static string? ToRegex(string wildcard, out string? invalidReason)
     {

@@ -13,25 +13,33 @@ public abstract class TriggerFilterCmdletBase : TriggerCmdletBase
     [ValidateNotNullOrEmpty]
     public string? Name { get; set; }
 
+    /// <summary>One or more values; wildcards allowed (-like semantics). Plain values are matched exactly and served by the indexes.</summary>
     [Parameter]
+    [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(WorkflowIdCompleter))]
-    public string? WorkflowId { get; set; }
+    public string[]? WorkflowId { get; set; }
 
+    /// <summary>One or more values; wildcards allowed (-like semantics). Plain values are matched exactly and served by the indexes.</summary>
     [Parameter]
+    [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(SourceCompleter))]
-    public string? Source { get; set; }
+    public string[]? Source { get; set; }
 
+    /// <summary>One or more values; wildcards allowed (-like semantics). Plain values are matched exactly and served by the indexes.</summary>
     [Parameter]
+    [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(EventTypeCompleter))]
-    public string? EventType { get; set; }
+    public string[]? EventType { get; set; }
 
+    /// <summary>One or more values; wildcards allowed (-like semantics). Plain values are matched exactly and served by the indexes.</summary>
     [Parameter]
+    [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(TargetNodeIdCompleter))]
-    public string? TargetNodeId { get; set; }
+    public string[]? TargetNodeId { get; set; }
 
     [Parameter]
     public bool? IsActive { get; set; }
@@ -58,10 +66,10 @@ public abstract class TriggerFilterCmdletBase : TriggerCmdletBase
         {
             Ids = ids,
             NamePattern = Name,
-            WorkflowId = WorkflowId,
-            Source = Source,
-            EventType = EventType,
-            TargetNodeId = TargetNodeId,
+            WorkflowIds = WorkflowId,
+            Sources = Source,
+            EventTypes = EventType,
+            TargetNodeIds = TargetNodeId,
             IsActive = IsActive,
             Untargeted = Untargeted,
         };

@@ -30,8 +30,18 @@ public class TriggerReaderTests : DatabaseTest
 
         Assert.Equal(2, (await QueryAsync(new TriggerFilter { NamePattern = "INVOICE*" })).Count);
         Assert.Single(await QueryAsync(new TriggerFilter { NamePattern = "invoice*", Untargeted = true }));
-        Assert.Single(await QueryAsync(new TriggerFilter { TargetNodeId = "pdf_input_validator" }));
-        Assert.Equal(2, (await QueryAsync(new TriggerFilter { Source = "pdf-monitor-event-source", EventType = "pdf_file_added", WorkflowId = "wf_bd11290f923b" })).Count);
+        Assert.Single(await QueryAsync(new TriggerFilter { TargetNodeIds = new[] { "pdf_input_validator" } }));
+        Assert.Equal(2, (await QueryAsync(new TriggerFilter { Sources = new[] { "pdf-monitor-event-source" }, EventTypes = new[] { "pdf_file_added" }, WorkflowIds = new[] { "wf_bd11290f923b" } })).Count);
+
+        // Several values, wildcards (as -like: whole and without regard to case), and both at once.
+        var all = await QueryAsync(new TriggerFilter());
+        var sources = all.Select(t => t.Source).Distinct().ToArray();
+        Assert.True(sources.Length >= 2);
+        Assert.Equal(all.Count, (await QueryAsync(new TriggerFilter { Sources = sources })).Count);
+        Assert.Equal(all.Count(t => t.Source.StartsWith("pdf-", StringComparison.Ordinal)), (await QueryAsync(new TriggerFilter { Sources = new[] { "PDF-*" } })).Count);
+        Assert.Empty(await QueryAsync(new TriggerFilter { Sources = new[] { "pdf-" } }));
+        Assert.Equal(all.Count, (await QueryAsync(new TriggerFilter { Sources = new[] { "pdf-*", sources.First(s => !s.StartsWith("pdf-", StringComparison.Ordinal)) } })).Count);
+        Assert.Equal("InvalidNamePattern", (await Assert.ThrowsAsync<TriggerEngineException>(() => QueryAsync(new TriggerFilter { EventTypes = new[] { "[z-a]*" } }))).ErrorId);
         Assert.Equal("Nightly", (await QueryAsync(new TriggerFilter { IsActive = false })).Single().Name);
         Assert.Equal(3, (await QueryAsync(new TriggerFilter { IsActive = true })).Count);
     }
