@@ -215,7 +215,12 @@ internal sealed class ValueFilter
         }
 
         var parts = new List<string>();
-        if (plain.Length > 0)
+        if (plain.Length == 1 && regexes.Count == 0)
+        {
+            // One value, the common lookup: the plain comparison the indexes and the measured plans were made for.
+            parts.Add($"t.{column} = @{parameter}");
+        }
+        else if (plain.Length > 0)
         {
             parts.Add($"t.{column} = ANY(@{parameter})");
         }
@@ -230,7 +235,11 @@ internal sealed class ValueFilter
 
     public void AddParameters(NpgsqlCommand command)
     {
-        if (_plain.Length > 0)
+        if (_plain.Length == 1 && _regexes.Length == 0)
+        {
+            command.Parameters.Add(new NpgsqlParameter<string>(_parameter, _plain[0]));
+        }
+        else if (_plain.Length > 0)
         {
             command.Parameters.Add(new NpgsqlParameter<string[]>(_parameter, _plain));
         }

@@ -6,50 +6,6 @@ using WorkflowTriggers.Engine.Triggers;
 namespace WorkflowTriggers.Engine.TriggersAsCode;
 
 /// <summary>
-/// One trigger of a triggers-as-code file, as a patch: only the fields it states (<see cref="Stated"/>) change an
-/// existing trigger; a field stated as null clears it. <see cref="Violations"/> says what is wrong with it, if anything.
-/// </summary>
-public sealed class TriggerDocumentEntry
-{
-    /// <summary>Position in the file's triggers array (or the pipeline), from 0.</summary>
-    public int Index { get; init; }
-    public int? Id { get; init; }
-    public string Name { get; init; } = string.Empty;
-    public string WorkflowId { get; init; } = string.Empty;
-    public string? Description { get; init; }
-    public string? Source { get; init; }
-    public string? EventType { get; init; }
-    public string? TargetNodeId { get; init; }
-    public bool? IsActive { get; init; }
-
-    /// <summary>The config in canonical form (keys sorted, compact), so equal configs compare equal as text; "{}" when stated as null.</summary>
-    public string? ConfigJson { get; init; }
-
-    /// <summary>The fields the entry states, with a value or null. Name and WorkflowId are always among them.</summary>
-    public IReadOnlySet<TriggerField> Stated { get; init; } = new HashSet<TriggerField>();
-
-    public List<RuleViolation> Violations { get; } = new();
-
-    /// <summary>
-    /// The trigger this entry describes: <paramref name="existing"/> with the stated fields laid over it, or, for a
-    /// new trigger, the stated fields with the defaults for the rest.
-    /// </summary>
-    public NewTrigger Over(TriggerRecord? existing)
-    {
-        T Pick<T>(TriggerField field, T stated, T current) => Stated.Contains(field) ? stated : current;
-        return new NewTrigger(
-            TriggerRules.NormalizeName(Name),
-            WorkflowId,
-            Pick(TriggerField.Source, Source, existing?.Source) ?? string.Empty,
-            Pick(TriggerField.EventType, EventType, existing?.EventType) ?? string.Empty,
-            Pick(TriggerField.Description, Description, existing?.Description),
-            Pick(TriggerField.TargetNodeId, TargetNodeId, existing?.TargetNodeId),
-            Pick(TriggerField.Config, ConfigJson, existing is null ? "{}" : TriggerDocument.CanonicalConfig(existing.ConfigJson)) ?? "{}",
-            Pick(TriggerField.IsActive, IsActive, existing?.IsActive) ?? true);
-    }
-}
-
-/// <summary>
 /// The triggers-as-code file: a JSON document with every field of each trigger but the timestamps, in id order,
 /// keys in a fixed order and config keys sorted, indented one property per line, so two exports of the same
 /// triggers are byte for byte the same and a change reads as a small diff.
@@ -161,7 +117,7 @@ public static class TriggerDocument
             JsonElement array;
             if (root.ValueKind == JsonValueKind.Object)
             {
-                if (Repeated(root) is { } twice)
+                if (RepeatedKeys.AtTop(root) is { } twice)
                 {
                     throw new ArgumentException($"The key \"{twice}\" appears twice at the top of the file.", nameof(json));
                 }
@@ -223,7 +179,7 @@ public static class TriggerDocument
         }
 
         var violations = new List<RuleViolation>();
-        if (RepeatedPath(item, string.Empty) is { } repeated)
+        if (RepeatedKeys.AtAnyDepth(item, string.Empty) is { } repeated)
         {
             // Which of the two values was meant cannot be known, and a repeated key cannot be read as an object.
             var entry = new TriggerDocumentEntry { Index = index, Name = NameOf(item) };
@@ -336,51 +292,6 @@ public static class TriggerDocument
 
     private static string NameOf(JsonElement item) =>
         item.EnumerateObject().Where(p => p.Name == "name" && p.Value.ValueKind == JsonValueKind.String).Select(p => p.Value.GetString()).FirstOrDefault() ?? string.Empty;
-
-    /// <summary>A key that appears twice in one object of the document's top level, or null.</summary>
-    private static string? Repeated(JsonElement element)
-    {
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        return element.EnumerateObject().Select(p => p.Name).FirstOrDefault(name => !seen.Add(name));
-    }
-
-    /// <summary>The path (config.a.b) of the first key that appears twice in one object, at any depth, or null.</summary>
-    private static string? RepeatedPath(JsonElement element, string path)
-    {
-        switch (element.ValueKind)
-        {
-            case JsonValueKind.Object:
-                var seen = new HashSet<string>(StringComparer.Ordinal);
-                foreach (var property in element.EnumerateObject())
-                {
-                    var here = path.Length == 0 ? property.Name : $"{path}.{property.Name}";
-                    if (!seen.Add(property.Name))
-                    {
-                        return here;
-                    }
-
-                    if (RepeatedPath(property.Value, here) is { } deeper)
-                    {
-                        return deeper;
-                    }
-                }
-
-                return null;
-            case JsonValueKind.Array:
-                var i = 0;
-                foreach (var value in element.EnumerateArray())
-                {
-                    if (RepeatedPath(value, $"{path}[{i++}]") is { } inItem)
-                    {
-                        return inItem;
-                    }
-                }
-
-                return null;
-            default:
-                return null;
-        }
-    }
 
     /// <summary>The config as canonical compact JSON: object keys sorted (ordinal) at every depth.</summary>
     public static string CanonicalConfig(string? configJson) =>
