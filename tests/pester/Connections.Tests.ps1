@@ -115,3 +115,26 @@ Describe 'Behind PgBouncer in transaction pooling mode' {
         Get-TestScalar $script:pooled 'SHOW lock_timeout' | Should -Be '0'
     }
 }
+
+Describe 'A user without a privilege' {
+    It 'gets PermissionDenied naming the table and the privileges it lacks, and nothing is written' {
+        $db = New-TestDatabase
+        $role = 'wt_pester_reader'
+        try {
+            Install-TriggerSchema -ConnectionString $db | Out-Null
+            $trigger = New-WorkflowTrigger -ConnectionString $db -Name 'Guarded' -WorkflowId wf_1 -Source webhook-event-source -EventType webhook_received
+            Invoke-TestSql $db "CREATE ROLE $role LOGIN; GRANT USAGE ON SCHEMA public TO $role; GRANT SELECT ON workflow_triggers TO $role;"
+            $asReader = "$db;Username=$role;Application Name=$role"
+            $denied = try { Disable-WorkflowTrigger -ConnectionString $asReader -Id $trigger.Id -ErrorAction Stop } catch { $_ }
+            $denied.FullyQualifiedErrorId | Should -BeLike 'PermissionDenied,*'
+            $denied.CategoryInfo.Category | Should -Be 'PermissionDenied'
+            $denied.Exception.Message | Should -BeLike "*User $role lacks INSERT, UPDATE, DELETE on workflow_triggers*"
+            $denied.ErrorDetails.RecommendedAction | Should -BeLike '*GRANT*'
+            (Get-WorkflowTrigger -ConnectionString $db -Id $trigger.Id).IsActive | Should -BeTrue
+        }
+        finally {
+            Invoke-TestSql $db "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '$role'; REVOKE ALL ON workflow_triggers FROM $role; REVOKE ALL ON SCHEMA public FROM $role; DROP ROLE IF EXISTS $role;"
+            Remove-TestDatabase $db
+        }
+    }
+}

@@ -12,6 +12,7 @@ public enum TriggerErrorKind
     ServerError,
     Timeout,
     Conflict,
+    PermissionDenied,
 }
 
 /// <summary>
@@ -81,6 +82,11 @@ public sealed class TriggerEngineException : Exception
                     $"The server cancelled the statement ({pg.MessageText}): another session ended it, for instance with pg_cancel_backend. Its transaction was rolled back.",
                     pg.SqlState,
                     pg) { ErrorId = "StatementCancelled" };
+            case PostgresException pg when pg.SqlState == PostgresErrorCodes.InsufficientPrivilege:
+                return new TriggerEngineException(TriggerErrorKind.PermissionDenied, $"The server refused: {pg.MessageText}.", pg.SqlState, pg)
+                {
+                    TableName = pg.MessageText.StartsWith("permission denied for table ", StringComparison.Ordinal) ? pg.MessageText["permission denied for table ".Length..] : null,
+                };
             case PostgresException pg when pg.SqlState == PostgresErrorCodes.LockNotAvailable:
                 return new TriggerEngineException(TriggerErrorKind.Timeout, $"The server stopped waiting for a lock: {pg.MessageText}. Another session holds it; nothing was changed.", pg.SqlState, pg);
             case PostgresException pg when pg.SqlState == PostgresErrorCodes.ProgramLimitExceeded && pg.MessageText.Contains("index row", StringComparison.Ordinal):

@@ -141,6 +141,7 @@ public sealed class TriggerConnection
     /// <summary>Runs work on a pooled connection and turns driver failures into <see cref="TriggerEngineException"/>.</summary>
     internal async Task<T> RunAsync<T>(Func<NpgsqlConnection, Task<T>> work, CancellationToken cancellationToken)
     {
+        Exception failure;
         try
         {
             await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -148,7 +149,53 @@ public sealed class TriggerConnection
         }
         catch (Exception ex)
         {
-            throw Translate(ex);
+            failure = Translate(ex);
+        }
+
+        if (failure is TriggerEngineException { Kind: TriggerErrorKind.PermissionDenied, TableName: { } table } denied)
+        {
+            failure = await WithMissingPrivilegesAsync(denied, table, cancellationToken).ConfigureAwait(false);
+        }
+
+        throw failure;
+    }
+
+    /// <summary>
+    /// The server says only "permission denied for table X": ask it which of the table privileges the module uses the
+    /// user lacks, so the error names them. The refusal stands as it was when the question cannot be answered.
+    /// </summary>
+    private async Task<TriggerEngineException> WithMissingPrivilegesAsync(TriggerEngineException denied, string table, CancellationToken cancellationToken)
+    {
+        const string sql = """
+            SELECT current_user AS UserName, array_remove(ARRAY[
+                CASE WHEN NOT has_table_privilege(t.oid, 'SELECT') THEN 'SELECT' END,
+                CASE WHEN NOT has_table_privilege(t.oid, 'INSERT') THEN 'INSERT' END,
+                CASE WHEN NOT has_table_privilege(t.oid, 'UPDATE') THEN 'UPDATE' END,
+                CASE WHEN NOT has_table_privilege(t.oid, 'DELETE') THEN 'DELETE' END], NULL) AS Missing
+            FROM (SELECT to_regclass(@Table) AS oid) t WHERE t.oid IS NOT NULL
+            """;
+        try
+        {
+            await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            var row = await connection.QueryFirstOrDefaultAsync<(string UserName, string[] Missing)>(new CommandDefinition(sql, new { Table = table }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            if (row.Missing is not { Length: > 0 } missing)
+            {
+                return denied;
+            }
+
+            return new TriggerEngineException(
+                TriggerErrorKind.PermissionDenied,
+                $"{denied.Message} User {row.UserName} lacks {string.Join(", ", missing)} on {table}; nothing was written.",
+                denied.SqlState,
+                denied.InnerException)
+            {
+                TableName = table,
+                ErrorId = "PermissionDenied",
+            };
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            return denied;
         }
     }
 

@@ -29,6 +29,7 @@ internal static class EngineErrors
             TriggerErrorKind.InvalidArgument => ("InvalidArgument", ErrorCategory.InvalidArgument),
             TriggerErrorKind.Timeout => ("DatabaseTimeout", ErrorCategory.OperationTimeout),
             TriggerErrorKind.Conflict => ("Conflict", ErrorCategory.InvalidOperation),
+            TriggerErrorKind.PermissionDenied => ("PermissionDenied", ErrorCategory.PermissionDenied),
             _ => ("DatabaseError", ErrorCategory.InvalidOperation),
         };
         if (exception.ErrorId == "StatementCancelled")
@@ -100,12 +101,13 @@ internal static class EngineErrors
     // What to do about an engine failure, from its facts; null when there is nothing more to say than the message.
     private static string? RemedyFor(TriggerEngineException exception) => exception switch
     {
-        { TableName: "workflow_triggers", ColumnName: "target_node_id" } => "Run Install-TriggerSchema to upgrade it to the latest version.",
-        { TableName: "workflow_triggers" } => "Run Install-TriggerSchema first.",
+        { Kind: TriggerErrorKind.MissingTable, TableName: "workflow_triggers", ColumnName: "target_node_id" } => "Run Install-TriggerSchema to upgrade it to the latest version.",
+        { Kind: TriggerErrorKind.MissingTable, TableName: "workflow_triggers" } => "Run Install-TriggerSchema first.",
         { ErrorId: "BackfillAlreadyRunning" } => "Wait for it with -Wait, or run again when it has finished.",
         { ErrorId: "BackfillLeaseLost" } => "Let the other run finish, or run again: a run continues with the triggers still without a node.",
         { ErrorId: "SearchPathIgnored" } => "Set the schema where the pooler cannot drop it: ALTER ROLE <user> IN DATABASE <database> SET search_path = <schema>, then leave Search Path out of the connection string; or connect to the server directly.",
         { ErrorId: "SessionRequired" } => "Connect to the PostgreSQL server itself (its own host and port, not the pooler's) for this; -Analyze and the other cmdlets work through the pooler.",
+        { Kind: TriggerErrorKind.PermissionDenied } => "Ask the table's owner to GRANT the privileges the message names to this user, or connect as a user who has them.",
         { ErrorId: "StatementCancelled" } => "Find out who cancelled it (the server log names the session), then run the command again.",
         { ErrorId: "ReadOnlyServer" } => "Connect to the primary, or add 'Target Session Attributes=primary' to the connection string.",
         _ => null,

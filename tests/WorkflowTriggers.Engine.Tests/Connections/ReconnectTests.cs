@@ -57,6 +57,29 @@ public class ReconnectTests : DatabaseTest
     }
 
     [Fact]
+    public async Task A_user_without_a_privilege_gets_PermissionDenied_naming_what_it_lacks()
+    {
+        var id = (await new TriggerWriter(Connection).InsertAsync(new[] { Sample("Guarded") }, false, false, default)).Written.Single().Id;
+        var role = "wt_reader_" + Guid.NewGuid().ToString("N")[..8];
+        await Db.ExecuteAsync($"CREATE ROLE {role} LOGIN; GRANT USAGE ON SCHEMA public TO {role}; GRANT SELECT ON workflow_triggers TO {role};");
+        try
+        {
+            var reader = TriggerConnection.For(new Npgsql.NpgsqlConnectionStringBuilder(Db.ConnectionString) { Username = role, ApplicationName = role }.ConnectionString);
+            Assert.Single(await ListAsync(new TriggerReader(reader).QueryAsync(new TriggerFilter(), default)));
+            var denied = await Assert.ThrowsAsync<TriggerEngineException>(() => new TriggerWriter(reader).SetActiveAsync(new[] { new VersionedId(id) }, false, default));
+            Assert.Equal(TriggerErrorKind.PermissionDenied, denied.Kind);
+            Assert.Equal("42501", denied.SqlState);
+            Assert.Contains($"User {role} lacks INSERT, UPDATE, DELETE on workflow_triggers", denied.Message);
+            Assert.True(await Db.ScalarAsync<bool>($"SELECT is_active FROM workflow_triggers WHERE id = {id}"));
+        }
+        finally
+        {
+            await Db.ExecuteAsync($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '{role}'");
+            await Db.ExecuteAsync($"REVOKE ALL ON workflow_triggers FROM {role}; REVOKE ALL ON SCHEMA public FROM {role}; DROP ROLE {role};");
+        }
+    }
+
+    [Fact]
     public async Task A_read_on_a_connection_the_server_ended_is_retried_once_on_a_fresh_one()
     {
         await new TriggerWriter(Connection).InsertAsync(new[] { Sample("Survivor") }, false, false, default);
