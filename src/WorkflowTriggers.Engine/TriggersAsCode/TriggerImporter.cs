@@ -176,9 +176,10 @@ public sealed partial class TriggerImporter
             }
 
             var merged = entry.Over(existing);
+            var changes = existing is null ? Array.Empty<FieldChange>() : Changes(existing, merged).ToArray();
             // An existing trigger is held to the rules for the fields the entry changes: a legacy value it keeps is not the file's doing.
             var violations = TriggerRules.CheckNew(merged)
-                .Where(v => existing is null || Changes(existing, merged).Any(c => c.Field.ToString() == v.Field))
+                .Where(v => existing is null || changes.Any(c => c.Field.ToString() == v.Field))
                 .ToList();
             if (violations.Count > 0)
             {
@@ -199,7 +200,6 @@ public sealed partial class TriggerImporter
                 continue;
             }
 
-            var changes = existing is null ? Array.Empty<FieldChange>() : Changes(existing, merged).ToArray();
             plan.Items.Add(new TriggerImportResult
             {
                 Entry = entry.Index + 1,

@@ -58,7 +58,7 @@ public sealed class ImportWorkflowTriggerCommand : TriggerEntryCmdletBase
             }
         }
 
-        var prune = PlanPrune(importer, plan, entries, path);
+        var (prune, prunePlanned) = PlanPrune(importer, plan, entries, path);
         if (!WhatIfRequested && (plan.Items.Count > declined.Count || prune?.Approved.Count > 0))
         {
             plan.Items.RemoveAll(declined.Contains);
@@ -73,24 +73,22 @@ public sealed class ImportWorkflowTriggerCommand : TriggerEntryCmdletBase
             WriteObject(TriggerImportResult.From(item));
         }
 
-        foreach (var trigger in _prunePlanned)
+        foreach (var trigger in prunePlanned)
         {
             WriteObject(TriggerImportResult.Pruned(trigger, PruneByDisabling, applied: false));
         }
     }
 
-    private List<TriggerRecord> _prunePlanned = new();
-
     /// <summary>
-    /// Which triggers -Prune would remove, each confirmed; null without -Prune. A file with a refused entry prunes
-    /// nothing: the trigger that entry meant would look unmentioned.
+    /// Which triggers -Prune would remove, each confirmed (the request; null without -Prune), and the ones a plan
+    /// lists. A file with a refused entry prunes nothing: the trigger that entry meant would look unmentioned.
     /// </summary>
-    private PruneRequest? PlanPrune(TriggerImporter importer, ImportPlan plan, IReadOnlyList<TriggerDocumentEntry> entries, string? path)
+    private (PruneRequest? Request, List<TriggerRecord> Planned) PlanPrune(TriggerImporter importer, ImportPlan plan, IReadOnlyList<TriggerDocumentEntry> entries, string? path)
     {
-        _prunePlanned = new List<TriggerRecord>();
+        var planned = new List<TriggerRecord>();
         if (!Prune)
         {
-            return null;
+            return (null, planned);
         }
 
         if (plan.Refused.Count > 0)
@@ -100,14 +98,14 @@ public sealed class ImportWorkflowTriggerCommand : TriggerEntryCmdletBase
                 "PruneSkipped",
                 ErrorCategory.InvalidData,
                 path));
-            return null;
+            return (null, planned);
         }
 
         var workflows = entries.Select(e => e.WorkflowId).Distinct(StringComparer.Ordinal).ToList();
         if (workflows.Count == 0)
         {
             WriteWarning($"{path ?? "The input"} has no entries, so it names no workflow and -Prune removes nothing.");
-            return null;
+            return (null, planned);
         }
 
         var mentioned = plan.Items.Where(i => i.Id is not null).Select(i => i.Id!.Value).ToList();
@@ -120,16 +118,16 @@ public sealed class ImportWorkflowTriggerCommand : TriggerEntryCmdletBase
             if (ShouldProcess($"{trigger.Key} (not in {path ?? "the input"})", PruneByDisabling ? "Disable" : "Delete"))
             {
                 approved.Add(trigger.Id);
-                _prunePlanned.Add(trigger);
+                planned.Add(trigger);
             }
             else if (WhatIfRequested)
             {
                 // The plan lists what it would prune, as it lists what it would write.
-                _prunePlanned.Add(trigger);
+                planned.Add(trigger);
             }
         }
 
-        return new PruneRequest(workflows, PruneByDisabling, approved);
+        return (new PruneRequest(workflows, PruneByDisabling, approved), planned);
     }
 
     private void Report(ImportPlan plan, ImportOutcome outcome, string? path)
