@@ -51,11 +51,15 @@ public sealed class TriggerIndexHealth
     /// <summary>SQL an operator could run, with a comment saying why; empty when there is nothing to do.</summary>
     public string Recommendation { get; init; } = string.Empty;
 
-    /// <summary>The index's most pressing fact in a few words, for the table view: INVALID, what it duplicates or what overlaps it.</summary>
+    /// <summary>
+    /// The index's most pressing fact in a few words, short enough for the table view at 120 columns: INVALID, what it
+    /// duplicates, or what covers its leading columns (OverlappedBy names them all).
+    /// </summary>
     public string Note =>
         !IsValid ? "INVALID"
-        : DuplicateOf is not null ? $"duplicate of {DuplicateOf}"
-        : OverlappedBy.Length > 0 ? $"overlapped by {string.Join(", ", OverlappedBy)}"
+        : DuplicateOf is not null ? $"duplicates {DuplicateOf}"
+        : OverlappedBy.Length == 1 ? $"covered by {OverlappedBy[0]}"
+        : OverlappedBy.Length > 1 ? $"covered by {OverlappedBy.Length} indexes"
         : Recommendation.Length > 0 ? "see Recommendation"
         : string.Empty;
 
