@@ -15,6 +15,50 @@ Describe 'The built module' {
         }
     }
 
+    It 'gives every cmdlet complete help: typed syntax, pipeline input, output types, defaults and related links' {
+        foreach ($command in Get-Command -Module WorkflowTriggers) {
+            $help = Get-Help $command.Name -Full
+            $text = $help | Out-String -Width 250
+            $text | Should -Not -Match 'Nullable' -Because "$($command.Name) shows [Nullable[T]] as T"
+            @($help.inputTypes.inputType).Count | Should -BeGreaterThan 0 -Because "$($command.Name) says what it takes from the pipeline"
+            $piped = @($command.Parameters.Values | Where-Object { $_.Attributes.ValueFromPipeline -contains $true -or $_.Attributes.ValueFromPipelineByPropertyName -contains $true })
+            $inputs = ($help.inputTypes.inputType | ForEach-Object { $_.description.Text }) -join ' '
+            foreach ($parameter in $piped) { $inputs | Should -Match "-$($parameter.Name) \(by" -Because "$($command.Name) binds -$($parameter.Name) from the pipeline" }
+            if (-not $piped) { $help.inputTypes.inputType.type.name | Should -Be 'None' }
+            @($help.returnValues.returnValue.type.name) | Should -Be @($command.OutputType | ForEach-Object { $_.Type.FullName })
+            $links = @($help.relatedLinks.navigationLink.linkText)
+            $links | Should -Contain 'about_WorkflowTriggers'
+            foreach ($link in $links) { ($link -like 'about_*' -or (Get-Command $link -Module WorkflowTriggers -ErrorAction SilentlyContinue)) | Should -BeTrue -Because "$($command.Name) links to $link" }
+            # Each parameter's default is the value a new cmdlet holds.
+            $instance = [Activator]::CreateInstance($command.ImplementingType)
+            foreach ($parameter in $help.parameters.parameter) {
+                $property = $command.ImplementingType.GetProperty($parameter.name)
+                $value = if ($property) { $property.GetValue($instance) }
+                if ($value -is [int] -and $value -ne 0) { $parameter.defaultValue | Should -Be ([string]$value) -Because "-$($parameter.name) of $($command.Name) defaults to $value" }
+            }
+        }
+        (Get-Help Get-TriggerExecutionStat -Parameter Days).defaultValue | Should -Be '30'
+        (Get-Help Get-WorkflowTrigger).syntax | Out-String -Width 250 | Should -Match '\[-IsActive <Boolean>\]'
+    }
+
+    It 'fails the help build when a help file documents a parameter the cmdlet no longer has, as when one is undocumented' {
+        $helpSource = Join-Path $TestDrive 'help'
+        Copy-Item (Join-Path $PSScriptRoot '../../help') $helpSource -Recurse
+        $generator = Join-Path $PSScriptRoot '../../tools/New-MamlHelp.ps1'
+        $build = { & ([Environment]::ProcessPath) (Join-Path $PSHOME 'pwsh.dll') -NoProfile -File $generator -ModulePath $env:WT_MODULE_PATH -HelpSource $helpSource -OutputPath (Join-Path $TestDrive 'out/help.xml') 2>&1 | Out-String }
+        & $build | Out-Null
+        $LASTEXITCODE | Should -Be 0 -Because 'the help as it ships builds'
+        $file = Join-Path $helpSource 'Get-TriggerUsage.md'
+        (Get-Content -Raw $file) + "`n### -Retired`nA parameter the cmdlet lost.`n" | Set-Content $file
+        $output = & $build
+        $LASTEXITCODE | Should -Not -Be 0
+        $output | Should -Match 'Get-TriggerUsage: documents -Retired, which the cmdlet does not have'
+        $file = Join-Path $helpSource 'Get-TriggerExecutionStat.md'
+        (Get-Content -Raw $file) -replace '\(default 30\)', '(default 7)' | Set-Content $file
+        $output = & $build
+        $output | Should -Match "Get-TriggerExecutionStat: -Days says default 7, but its default is '30'"
+    }
+
     It 'has examples (help and README) that are valid PowerShell' {
         $blocks = [System.Collections.Generic.List[string]]::new()
         foreach ($command in Get-Command -Module WorkflowTriggers) {
@@ -80,10 +124,17 @@ Update-PSResource WorkflowTriggers -Repository WorkflowTriggersLocal -Scope Curr
 
     It 'has about_WorkflowTriggers with every concept, found by Get-Help like cmdlet help' {
         $about = Get-Help about_WorkflowTriggers | Out-String
-        foreach ($concept in 'CONNECTION RESOLUTION', 'BATCHING AND TRANSACTIONS', 'CONCURRENCY', 'ROUTING RULE', 'SCHEMA VERSIONS', 'POOLERS AND STANDBYS') {
+        foreach ($concept in 'CONNECTION RESOLUTION', 'BATCHING AND TRANSACTIONS', 'CONCURRENCY', 'ROUTING RULE', 'SCHEMA VERSIONS', 'POOLERS AND STANDBYS', 'HELP') {
             $about | Should -Match $concept
         }
         (Get-Help about_WorkflowTriggers_Errors | Out-String) | Should -Match 'SessionRequired \(InvalidOperation\)'
+    }
+
+    It 'has no online or updatable help, and Get-Help and Update-Help say so as about_WorkflowTriggers documents' {
+        (Get-Module WorkflowTriggers).HelpInfoUri | Should -BeNullOrEmpty
+        { Get-Help Get-WorkflowTrigger -Online -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidOperation,Microsoft.PowerShell.Commands.GetHelpCommand'
+        { Update-Help -Module WorkflowTriggers -UICulture en-US -ErrorAction Stop } | Should -Throw -ErrorId 'HelpInfoUriNotFound,Microsoft.PowerShell.Commands.UpdateHelpCommand'
+        Get-Help about_WorkflowTriggers | Out-String | Should -Match 'no online help\s+and no updatable help'
     }
 
     It 'documents every error id the module reports in about_WorkflowTriggers_Errors, and no other' {
