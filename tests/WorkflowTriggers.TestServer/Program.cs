@@ -9,6 +9,9 @@ using WorkflowTriggers.TestServer;
 //                               ends; prints the connection string of C's database through it, or SKIP=<reason>
 // sql --connection C               runs the SQL read from standard input on C
 // scalar --connection C            as sql, and prints the first column of the first row
+// hold --connection C --application A   runs the SQL read from standard input in a transaction it leaves open, as a
+//                               session named A, prints HOLDING=<server process id>, and keeps the transaction (and its
+//                               locks) until it is killed or 10 minutes pass
 try
 {
     var command = args.FirstOrDefault();
@@ -44,11 +47,24 @@ try
         case "sql":
             await ThrowawayPostgres.ExecuteAsync(Option("--connection"), await Console.In.ReadToEndAsync());
             return 0;
+        case "hold":
+            var holder = new Npgsql.NpgsqlConnectionStringBuilder(Option("--connection")) { ApplicationName = Option("--application"), Pooling = false };
+            await using (var held = new Npgsql.NpgsqlConnection(holder.ConnectionString))
+            {
+                await held.OpenAsync();
+                await using var transaction = await held.BeginTransactionAsync();
+                await using var statement = new Npgsql.NpgsqlCommand(await Console.In.ReadToEndAsync(), held, transaction);
+                await statement.ExecuteNonQueryAsync();
+                Console.WriteLine($"HOLDING={held.ProcessID}");
+                await Task.Delay(TimeSpan.FromMinutes(10));
+            }
+
+            return 0;
         case "scalar":
             Console.WriteLine(await ThrowawayPostgres.ScalarAsync(Option("--connection"), await Console.In.ReadToEndAsync()));
             return 0;
         default:
-            Console.Error.WriteLine("usage: start --owner-pid N | stop --state S | create-database --connection C | drop-database --connection C | pgbouncer --connection C --owner-pid N | sql --connection C | scalar --connection C");
+            Console.Error.WriteLine("usage: start --owner-pid N | stop --state S | create-database --connection C | drop-database --connection C | pgbouncer --connection C --owner-pid N | sql --connection C | scalar --connection C | hold --connection C --application A");
             return 2;
     }
 }

@@ -101,3 +101,80 @@ Invoke-TriggerBackfill -ConnectionString '$script:db' -WorkflowId wf_bd11290f923
         (Get-Targeted) - $reported | Should -BeIn @(0, 500)
     }
 }
+
+Describe 'Lock waits' {
+    BeforeAll {
+        $script:lockDb = New-TestDatabase
+        Add-RoutingGraph $script:lockDb
+        Install-TriggerSchema -ConnectionString $script:lockDb | Out-Null
+        $script:holder = $null
+    }
+
+    AfterEach { Stop-LockHolder $script:holder }
+
+    AfterAll { Remove-TestDatabase $script:lockDb }
+
+    It 'stops a write blocked by another session at the command timeout with LockTimeout, naming that session, and writes nothing' {
+        $trigger = New-WorkflowTrigger -ConnectionString $script:lockDb -Name 'Contended' -WorkflowId wf_bd11290f923b -Source webhook-event-source -EventType webhook_received
+        $script:holder = Start-LockHolder $script:lockDb "UPDATE workflow_triggers SET description = 'held' WHERE id = $($trigger.Id)"
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $blocked = try { Set-WorkflowTrigger -ConnectionString "$script:lockDb;Command Timeout=2" -Id $trigger.Id -Description 'mine' -ErrorAction Stop } catch { $_ }
+        $clock.Elapsed.TotalSeconds | Should -BeLessThan 20
+        $blocked.FullyQualifiedErrorId | Should -BeLike 'LockTimeout,*'
+        $blocked.CategoryInfo.Category | Should -Be 'OperationTimeout'
+        "$blocked" | Should -Match 'within 2 s'
+        "$blocked" | Should -Match "server process $($script:holder.HolderPid) \(user \w+, application 'wt-lock-holder', .*locking workflow_triggers"
+        $blocked.ErrorDetails.RecommendedAction | Should -Match "pg_terminate_backend\($($script:holder.HolderPid)\)"
+        Stop-LockHolder $script:holder
+        (Get-WorkflowTrigger -ConnectionString $script:lockDb -Id $trigger.Id).Description | Should -BeNullOrEmpty -Because 'neither the timed-out write nor the killed holder committed'
+    }
+
+    It 'bounds Invoke-TriggerBackfill -WhatIf by -LockTimeoutSeconds on a table another session locked' {
+        Reset-RoutingTriggers $script:lockDb
+        $script:holder = Start-LockHolder $script:lockDb 'LOCK TABLE workflow_triggers IN ACCESS EXCLUSIVE MODE'
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $blocked = try { Invoke-TriggerBackfill -ConnectionString $script:lockDb -WhatIf -LockTimeoutSeconds 1 -ErrorAction Stop 6>$null } catch { $_ }
+        $clock.Elapsed.TotalSeconds | Should -BeLessThan 15
+        $blocked.FullyQualifiedErrorId | Should -BeLike 'LockTimeout,*'
+        "$blocked" | Should -Match 'Waited \d+ s for a lock .* stopped at the lock timeout'
+        "$blocked" | Should -Match "server process $($script:holder.HolderPid) "
+    }
+
+    It 'stops Invoke-TriggerBackfill at a locked row after -LockTimeoutSeconds and reports the batches it committed before' {
+        Reset-RoutingTriggers $script:lockDb
+        # Id 25 belongs to wf_multi, which has an input node: the batch of ids 21-30 has to wait for it.
+        $script:holder = Start-LockHolder $script:lockDb 'SELECT 1 FROM workflow_triggers WHERE id = 25 FOR UPDATE'
+        $blocked = try { Invoke-TriggerBackfill -ConnectionString $script:lockDb -BatchSize 10 -LockTimeoutSeconds 1 -Confirm:$false -ErrorAction Stop -WarningAction SilentlyContinue } catch { $_ }
+        $blocked.FullyQualifiedErrorId | Should -BeLike 'LockTimeout,*'
+        "$blocked" -match 'Before it stopped, (\d+) trigger\(s\) in (\d+) batch\(es\) were committed' | Should -BeTrue -Because "$blocked"
+        $committed = [int]$Matches[1]
+        [int]$Matches[2] | Should -Be 2
+        $committed | Should -BeGreaterThan 0
+        [int](Get-TestScalar $script:lockDb 'SELECT count(*) FROM workflow_triggers WHERE target_node_id IS NOT NULL') | Should -Be $committed
+    }
+
+    It 'honours Invoke-TriggerIndexMaintenance -LockTimeoutSeconds from its first query, the list of indexes and their sizes' {
+        # A plain REINDEX in an open transaction locks the index itself: reading its size has to wait.
+        $script:holder = Start-LockHolder $script:lockDb 'REINDEX INDEX idx_workflow_triggers_source'
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $blocked = try { Invoke-TriggerIndexMaintenance -ConnectionString $script:lockDb -Reindex -LockTimeoutSeconds 1 -Confirm:$false -ErrorAction Stop } catch { $_ }
+        $clock.Elapsed.TotalSeconds | Should -BeLessThan 15 -Because 'the default command timeout is 30 s'
+        $blocked.FullyQualifiedErrorId | Should -BeLike 'LockTimeout,*'
+        $blocked.CategoryInfo.Category | Should -Be 'OperationTimeout'
+        "$blocked" | Should -Match "server process $($script:holder.HolderPid) "
+    }
+
+    It 'reports -Analyze by a user who may not analyze the table as PermissionDenied, not as done' {
+        $role = 'wt_pester_analyst'
+        try {
+            Invoke-TestSql $script:lockDb "CREATE ROLE $role LOGIN; GRANT USAGE ON SCHEMA public TO $role; GRANT SELECT ON ALL TABLES IN SCHEMA public TO $role;"
+            $skipped = try { Invoke-TriggerIndexMaintenance -ConnectionString "$script:lockDb;Username=$role;Application Name=$role" -Analyze -ErrorAction Stop } catch { $_ }
+            $skipped.FullyQualifiedErrorId | Should -BeLike 'PermissionDenied,*'
+            $skipped.CategoryInfo.Category | Should -Be 'PermissionDenied'
+            "$skipped" | Should -Match 'skipped ANALYZE of workflow_triggers'
+        }
+        finally {
+            Invoke-TestSql $script:lockDb "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '$role'; REVOKE ALL ON ALL TABLES IN SCHEMA public FROM $role; REVOKE ALL ON SCHEMA public FROM $role; DROP ROLE IF EXISTS $role;"
+        }
+    }
+}

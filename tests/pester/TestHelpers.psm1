@@ -34,6 +34,25 @@ function Get-TestScalar([string] $ConnectionString, [string] $Sql) {
     $value
 }
 
+# Another session holding locks: runs $Sql in a transaction it leaves open, as application $Application, until
+# Stop-LockHolder ends the process (and with it the transaction). Returns the process; .HolderPid is its server process.
+function Start-LockHolder([string] $ConnectionString, [string] $Sql, [string] $Application = 'wt-lock-holder') {
+    $start = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
+    foreach ($arg in @($script:TestServer, 'hold', '--connection', $ConnectionString, '--application', $Application)) { $start.ArgumentList.Add($arg) }
+    $start.RedirectStandardInput = $true
+    $start.RedirectStandardOutput = $true
+    $process = [System.Diagnostics.Process]::Start($start)
+    $process.StandardInput.Write($Sql)
+    $process.StandardInput.Close()
+    $line = $process.StandardOutput.ReadLine()
+    if ($line -notlike 'HOLDING=*') { $process.Kill($true); throw "The lock holder did not start: $line" }
+    $process | Add-Member -NotePropertyName HolderPid -NotePropertyValue ([int]($line -replace '^HOLDING=')) -PassThru
+}
+
+function Stop-LockHolder($Process) {
+    if ($Process -and -not $Process.HasExited) { $Process.Kill($true); $Process.WaitForExit() }
+}
+
 $script:EngineTablesSql = Get-Content -Raw (Join-Path $PSScriptRoot '../sql/engine-tables.sql')
 
 function Add-EngineTables([string] $ConnectionString) {
@@ -109,4 +128,4 @@ function Wait-TestStatistics([string] $ConnectionString, [string] $Condition, [s
     }
 }
 
-Export-ModuleMember -Function Get-PooledConnectionString, Initialize-SuiteDatabase, Wait-TestStatistics, Remove-SuiteDatabase, New-SampleTrigger, New-TestDatabase, Remove-TestDatabase, Invoke-TestSql, Get-TestScalar, Add-EngineTables, Add-RoutingGraph, Reset-RoutingTriggers, Add-SampleTriggers
+Export-ModuleMember -Function Get-PooledConnectionString, Start-LockHolder, Stop-LockHolder, Initialize-SuiteDatabase, Wait-TestStatistics, Remove-SuiteDatabase, New-SampleTrigger, New-TestDatabase, Remove-TestDatabase, Invoke-TestSql, Get-TestScalar, Add-EngineTables, Add-RoutingGraph, Reset-RoutingTriggers, Add-SampleTriggers

@@ -47,6 +47,9 @@ public sealed class TriggerEngineException : Exception
     /// <summary>Name of the missing relation when <see cref="Kind"/> is <see cref="TriggerErrorKind.MissingTable"/>.</summary>
     public string? TableName { get; init; }
 
+    /// <summary>For a lock wait that ran out: the sessions that held locks on the workflow tables, oldest transaction first.</summary>
+    public IReadOnlyList<LockHolder> LockHolders { get; init; } = Array.Empty<LockHolder>();
+
     /// <summary>Name of the missing column, when the table exists but lacks one (a schema older than the module's).</summary>
     public string? ColumnName { get; init; }
 

@@ -142,6 +142,7 @@ public sealed class TriggerConnection
     internal async Task<T> RunAsync<T>(Func<NpgsqlConnection, Task<T>> work, CancellationToken cancellationToken)
     {
         Exception failure;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         try
         {
             await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -152,60 +153,41 @@ public sealed class TriggerConnection
             failure = Translate(ex);
         }
 
-        if (failure is TriggerEngineException { Kind: TriggerErrorKind.PermissionDenied, TableName: { } table } denied)
-        {
-            failure = await WithMissingPrivilegesAsync(denied, table, cancellationToken).ConfigureAwait(false);
-        }
-
-        throw failure;
+        throw await ExplainAsync(failure, clock.Elapsed, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// The server says only "permission denied for table X": ask it which of the table privileges the module uses the
-    /// user lacks, so the error names them. The refusal stands as it was when the question cannot be answered.
+    /// A translated failure with what the server can add: the privileges a refused user lacks, or who held the locks
+    /// a statement gave up waiting for (<paramref name="waited"/> is how long it ran).
     /// </summary>
-    private async Task<TriggerEngineException> WithMissingPrivilegesAsync(TriggerEngineException denied, string table, CancellationToken cancellationToken)
+    internal async Task<Exception> ExplainAsync(Exception failure, TimeSpan waited, CancellationToken cancellationToken) => failure switch
     {
-        const string sql = """
-            SELECT current_user AS UserName, array_remove(ARRAY[
-                CASE WHEN NOT has_table_privilege(t.oid, 'SELECT') THEN 'SELECT' END,
-                CASE WHEN NOT has_table_privilege(t.oid, 'INSERT') THEN 'INSERT' END,
-                CASE WHEN NOT has_table_privilege(t.oid, 'UPDATE') THEN 'UPDATE' END,
-                CASE WHEN NOT has_table_privilege(t.oid, 'DELETE') THEN 'DELETE' END], NULL) AS Missing
-            FROM (SELECT to_regclass(@Table) AS oid) t WHERE t.oid IS NOT NULL
-            """;
-        try
-        {
-            await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            var row = await connection.QueryFirstOrDefaultAsync<(string UserName, string[] Missing)>(new CommandDefinition(sql, new { Table = table }, cancellationToken: cancellationToken)).ConfigureAwait(false);
-            if (row.Missing is not { Length: > 0 } missing)
-            {
-                return denied;
-            }
-
-            return new TriggerEngineException(
-                TriggerErrorKind.PermissionDenied,
-                $"{denied.Message} User {row.UserName} lacks {string.Join(", ", missing)} on {table}; nothing was written.",
-                denied.SqlState,
-                denied.InnerException)
-            {
-                TableName = table,
-                ErrorId = "PermissionDenied",
-            };
-        }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
-        {
-            return denied;
-        }
-    }
+        TriggerEngineException { Kind: TriggerErrorKind.PermissionDenied, TableName: { } table } denied =>
+            await MissingPrivileges.ExplainAsync(denied, table, _dataSource.OpenConnectionAsync, cancellationToken).ConfigureAwait(false),
+        TriggerEngineException { Kind: TriggerErrorKind.Timeout, ErrorId: null } timedOut =>
+            await LockWait.ExplainAsync(timedOut, waited, ToString(), _dataSource.OpenConnectionAsync, cancellationToken).ConfigureAwait(false),
+        _ => failure,
+    };
 
     /// <summary>
     /// Runs work that only reads. A pooled connection the server has closed since it was last used (a restart, a
     /// failover, pg_terminate_backend, idle_session_timeout) fails on its first use; a read has changed nothing, so
     /// it runs once more on a fresh connection instead of failing the command.
     /// </summary>
-    internal async Task<T> ReadAsync<T>(Func<NpgsqlConnection, Task<T>> work, CancellationToken cancellationToken)
+    internal async Task<T> ReadAsync<T>(Func<NpgsqlConnection, Task<T>> work, CancellationToken cancellationToken, TimeSpan? lockTimeout = null)
     {
+        if (lockTimeout is { } bounded)
+        {
+            // A lock timeout is set per transaction: the read runs in one.
+            var inner = work;
+            work = async c =>
+            {
+                await using var transaction = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                await LockWait.SetAsync(c, transaction, bounded, cancellationToken).ConfigureAwait(false);
+                return await inner(c).ConfigureAwait(false);
+            };
+        }
+
         try
         {
             return await RunAsync(work, cancellationToken).ConfigureAwait(false);
@@ -221,11 +203,16 @@ public sealed class TriggerConnection
     /// Runs work in one transaction: all of it is written, or none of it (also on cancellation). A write is never run
     /// twice: when the connection fails, the error says whether anything may have been committed.
     /// </summary>
-    internal Task<T> InTransactionAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken) =>
+    internal Task<T> InTransactionAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken, TimeSpan? lockTimeout = null) =>
         RunAsync(
             async connection =>
             {
                 await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                if (lockTimeout is { } bounded)
+                {
+                    await LockWait.SetAsync(connection, transaction, bounded, cancellationToken).ConfigureAwait(false);
+                }
+
                 T result;
                 try
                 {

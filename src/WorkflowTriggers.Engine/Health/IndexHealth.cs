@@ -131,7 +131,7 @@ public sealed class IndexHealth
     public IndexHealth(TriggerConnection connection) => _connection = connection;
 
     /// <summary>Every index of workflow_triggers with usage, duplicates, overlaps and a recommendation. Reads only.</summary>
-    public async Task<IReadOnlyList<TriggerIndexHealth>> GetAsync(int lowUsageThreshold, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<TriggerIndexHealth>> GetAsync(int lowUsageThreshold, CancellationToken cancellationToken, TimeSpan? lockTimeout = null)
     {
         var rows = await _connection.ReadAsync(
             async c =>
@@ -139,7 +139,8 @@ public sealed class IndexHealth
                 await RequireTableAsync(c, cancellationToken).ConfigureAwait(false);
                 return await c.QueryAsync<TriggerIndexHealth>(new CommandDefinition(IndexesSql, cancellationToken: cancellationToken)).ConfigureAwait(false);
             },
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken,
+            lockTimeout).ConfigureAwait(false);
         return Assess(rows.ToList(), lowUsageThreshold, DateTime.UtcNow);
     }
 
@@ -226,8 +227,11 @@ public sealed class IndexHealth
         return string.Empty;
     }
 
-    /// <summary>The table's indexes by name, with their server-quoted qualified names and sizes.</summary>
-    public async Task<IReadOnlyList<(string Name, string QualifiedName, long SizeBytes)>> ListAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The table's indexes by name, with their server-quoted qualified names and sizes. Reading a size takes a lock
+    /// on the index, so a table another session has locked makes this wait, at most <paramref name="lockTimeout"/>.
+    /// </summary>
+    public async Task<IReadOnlyList<(string Name, string QualifiedName, long SizeBytes)>> ListAsync(TimeSpan lockTimeout, CancellationToken cancellationToken)
     {
         const string sql = """
             SELECT c.relname, format('%I.%I', n.nspname, c.relname), pg_relation_size(i.indexrelid)
@@ -235,14 +239,15 @@ public sealed class IndexHealth
             WHERE i.indrelid = to_regclass('workflow_triggers')
             ORDER BY c.relname
             """;
-        return await _connection.RunAsync(
+        return await _connection.ReadAsync(
             async c =>
             {
                 await RequireTableAsync(c, cancellationToken).ConfigureAwait(false);
                 var rows = await c.QueryAsync<(string, string, long)>(new CommandDefinition(sql, cancellationToken: cancellationToken)).ConfigureAwait(false);
                 return (IReadOnlyList<(string, string, long)>)rows.ToList();
             },
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken,
+            lockTimeout).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -259,13 +264,16 @@ public sealed class IndexHealth
             async c =>
             {
                 await TriggerConnection.RequireOwnSessionAsync(c, _connection.ToString(), "REINDEX CONCURRENTLY runs outside a transaction with its lock timeout set on its session", cancellationToken).ConfigureAwait(false);
-                var before = await SizeAsync(c, qualifiedName, cancellationToken).ConfigureAwait(false);
+                // Set before the size is read: that read takes a lock on the index as well.
                 await c.ExecuteAsync(new CommandDefinition(
                     "SELECT set_config('lock_timeout', @LockTimeout, false), set_config('statement_timeout', '0', false)",
                     new { LockTimeout = Milliseconds(lockTimeout) }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                long? before, after;
                 try
                 {
+                    before = await SizeAsync(c, qualifiedName, cancellationToken).ConfigureAwait(false);
                     await c.ExecuteAsync(new CommandDefinition($"REINDEX INDEX CONCURRENTLY {qualifiedName}", commandTimeout: 0, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                    after = await SizeAsync(c, qualifiedName, cancellationToken).ConfigureAwait(false);
                 }
                 finally
                 {
@@ -276,32 +284,63 @@ public sealed class IndexHealth
                     }
                 }
 
-                var after = await SizeAsync(c, qualifiedName, cancellationToken).ConfigureAwait(false);
                 return new IndexMaintenanceResult { Name = name, Action = "Reindex", SizeBeforeBytes = before, SizeAfterBytes = after, Duration = clock.Elapsed };
             },
             cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>ANALYZE workflow_triggers, bounded by a lock timeout and a statement timeout as the document's maintenance is.</summary>
+    /// <summary>
+    /// ANALYZE workflow_triggers, bounded by a lock timeout and a statement timeout as the document's maintenance is.
+    /// A user who may not analyze the table gets only a WARNING from the server, which skips it: that is an error
+    /// here, not a success.
+    /// </summary>
     public async Task<IndexMaintenanceResult> AnalyzeAsync(TimeSpan lockTimeout, TimeSpan statementTimeout, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        await _connection.InTransactionAsync(
+        var skipped = await _connection.InTransactionAsync(
             async (c, t) =>
             {
                 await c.ExecuteAsync(new CommandDefinition(
                     "SELECT set_config('lock_timeout', @LockTimeout, true), set_config('statement_timeout', @StatementTimeout, true)",
                     new { LockTimeout = Milliseconds(lockTimeout), StatementTimeout = Milliseconds(statementTimeout) }, t, cancellationToken: cancellationToken)).ConfigureAwait(false);
-                await c.ExecuteAsync(new CommandDefinition("ANALYZE workflow_triggers", transaction: t, commandTimeout: 0, cancellationToken: cancellationToken)).ConfigureAwait(false);
-                return true;
+                var warnings = new List<string>();
+                NoticeEventHandler collect = (_, e) =>
+                {
+                    if (e.Notice.InvariantSeverity == "WARNING")
+                    {
+                        warnings.Add(e.Notice.MessageText);
+                    }
+                };
+                c.Notice += collect;
+                try
+                {
+                    await c.ExecuteAsync(new CommandDefinition("ANALYZE workflow_triggers", transaction: t, commandTimeout: 0, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                }
+                finally
+                {
+                    c.Notice -= collect;
+                }
+
+                return warnings.FirstOrDefault(w => w.Contains("skipping", StringComparison.OrdinalIgnoreCase));
             },
             cancellationToken).ConfigureAwait(false);
+        if (skipped is not null)
+        {
+            throw new TriggerEngineException(
+                TriggerErrorKind.PermissionDenied,
+                $"The server skipped ANALYZE of workflow_triggers in {_connection}: {skipped}. Only the table's owner (or, from PostgreSQL 17, a role with the MAINTAIN privilege on it) may analyze it; its statistics were not updated.")
+            {
+                ErrorId = "PermissionDenied",
+                TableName = "workflow_triggers",
+            };
+        }
+
         return new IndexMaintenanceResult { Name = "workflow_triggers", Action = "Analyze", Duration = clock.Elapsed };
     }
 
     /// <summary>Invalid indexes of the table: what a failed concurrent rebuild leaves (name ending in _ccnew).</summary>
-    public async Task<IReadOnlyList<TriggerIndexHealth>> GetInvalidAsync(CancellationToken cancellationToken) =>
-        (await GetAsync(DefaultLowUsageThreshold, cancellationToken).ConfigureAwait(false)).Where(i => !i.IsValid).ToList();
+    public async Task<IReadOnlyList<TriggerIndexHealth>> GetInvalidAsync(TimeSpan lockTimeout, CancellationToken cancellationToken) =>
+        (await GetAsync(DefaultLowUsageThreshold, cancellationToken, lockTimeout).ConfigureAwait(false)).Where(i => !i.IsValid).ToList();
 
     private static async Task<long?> SizeAsync(NpgsqlConnection connection, string qualifiedName, CancellationToken cancellationToken) =>
         await connection.ExecuteScalarAsync<long?>(new CommandDefinition(

@@ -53,6 +53,9 @@ public sealed class TriggerBackfill
 {
     public const int DefaultBatchSize = 10_000;
 
+    /// <summary>How long a statement of a run waits for a lock before the run stops, unless the caller says otherwise.</summary>
+    public static readonly TimeSpan DefaultLockTimeout = TimeSpan.FromSeconds(30);
+
     /// <summary>The lease that lets one backfill run at a time in a schema (each schema has its own lease table).</summary>
     internal const string LeaseName = "backfill";
 
@@ -71,8 +74,11 @@ public sealed class TriggerBackfill
 
     public TriggerBackfill(TriggerConnection connection) => _connection = connection;
 
-    /// <summary>Per workflow, the untargeted triggers in scope and the node each would get. Writes nothing.</summary>
-    public async Task<IReadOnlyList<BackfillPlanEntry>> PlanAsync(BackfillScope scope, CancellationToken cancellationToken)
+    /// <summary>
+    /// Per workflow, the untargeted triggers in scope and the node each would get. Writes nothing, and waits at most
+    /// <paramref name="lockTimeout"/> for a lock (a table locked by another session's ALTER or LOCK TABLE).
+    /// </summary>
+    public async Task<IReadOnlyList<BackfillPlanEntry>> PlanAsync(BackfillScope scope, CancellationToken cancellationToken, TimeSpan? lockTimeout = null)
     {
         var sql = $"""
             WITH first_input AS (
@@ -91,7 +97,8 @@ public sealed class TriggerBackfill
                 var rows = await c.QueryAsync<BackfillPlanEntry>(new CommandDefinition(sql, Parameters(scope), commandTimeout: 0, cancellationToken: cancellationToken)).ConfigureAwait(false);
                 return (IReadOnlyList<BackfillPlanEntry>)rows.ToList();
             },
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken,
+            lockTimeout ?? DefaultLockTimeout).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -99,10 +106,13 @@ public sealed class TriggerBackfill
     /// backfill holds it, fails with a Conflict naming that run, or with <paramref name="wait"/> waits for it.
     /// Only triggers still without a node are written, so a node set concurrently is never overwritten. No session
     /// state is kept between transactions, so a transaction-pooling PgBouncer may hand each batch to another session.
+    /// Each transaction waits at most <paramref name="lockTimeout"/> for a lock: a row another session holds stops
+    /// the run with the batches before it committed, instead of waiting without end.
     /// </summary>
     public async IAsyncEnumerable<BackfillBatch> RunAsync(
-        BackfillScope scope, int batchSize, bool wait, bool returnRows, [EnumeratorCancellation] CancellationToken cancellationToken)
+        BackfillScope scope, int batchSize, bool wait, bool returnRows, [EnumeratorCancellation] CancellationToken cancellationToken, TimeSpan? lockTimeout = null)
     {
+        var lockWait = lockTimeout ?? DefaultLockTimeout;
         if (batchSize < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "The batch size must be at least 1.");
@@ -114,7 +124,7 @@ public sealed class TriggerBackfill
         var lease = await Guard(() => TakeLeaseAsync(connection, wait, cancellationToken)).ConfigureAwait(false);
         try
         {
-            var range = await Guard(() => PrepareAsync(connection, lease, scope, cancellationToken)).ConfigureAwait(false);
+            var range = await Guard(() => PrepareAsync(connection, lease, scope, lockWait, cancellationToken)).ConfigureAwait(false);
             if (range is null)
             {
                 yield break;
@@ -126,7 +136,7 @@ public sealed class TriggerBackfill
             foreach (var (from, to, ids) in batches)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var (updated, rows) = await Guard(() => WriteBatchAsync(connection, lease, scope, from, to, ids, returnRows, tables, cancellationToken)).ConfigureAwait(false);
+                var (updated, rows) = await Guard(() => WriteBatchAsync(connection, lease, scope, (from, to, ids), returnRows, tables, lockWait, cancellationToken)).ConfigureAwait(false);
                 number++;
                 yield return new BackfillBatch
                 {
@@ -186,7 +196,7 @@ public sealed class TriggerBackfill
     /// Records each workflow's first input node and finds the id range of triggers that can get one, in one
     /// transaction that renews the lease, so no other run can be rebuilding the table at the same time.
     /// </summary>
-    private async Task<(int MinId, int MaxId)?> PrepareAsync(NpgsqlConnection connection, Lease lease, BackfillScope scope, CancellationToken cancellationToken)
+    private async Task<(int MinId, int MaxId)?> PrepareAsync(NpgsqlConnection connection, Lease lease, BackfillScope scope, TimeSpan lockTimeout, CancellationToken cancellationToken)
     {
         await Lease.EnsureTableAsync(connection, CreateNodesTableSql, NodesTable, cancellationToken).ConfigureAwait(false);
         var sql = $"""
@@ -198,6 +208,7 @@ public sealed class TriggerBackfill
             WHERE t.target_node_id IS NULL{scope.Predicate};
             """;
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await LockWait.SetAsync(connection, transaction, lockTimeout, cancellationToken).ConfigureAwait(false);
         if (!await lease.RenewAsync(connection, transaction, cancellationToken).ConfigureAwait(false))
         {
             throw LeaseLost();
@@ -229,8 +240,9 @@ public sealed class TriggerBackfill
     }
 
     private async Task<(int Updated, IReadOnlyList<TriggerRecord> Rows)> WriteBatchAsync(
-        NpgsqlConnection connection, Lease lease, BackfillScope scope, int from, int to, int[]? ids, bool returnRows, EngineTables tables, CancellationToken cancellationToken)
+        NpgsqlConnection connection, Lease lease, BackfillScope scope, (int From, int To, int[]? Ids) batch, bool returnRows, EngineTables tables, TimeSpan lockTimeout, CancellationToken cancellationToken)
     {
+        var (from, to, ids) = batch;
         // "target_node_id IS NULL" is checked again on each row at write time: a node set by someone else since the
         // run began (or since the plan) wins, and a re-run never writes a trigger twice.
         var batchPredicate = ids is null ? "t.id BETWEEN @From AND @To" : "t.id = ANY(@BatchIds)";
@@ -250,6 +262,7 @@ public sealed class TriggerBackfill
             {select}
             """;
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await LockWait.SetAsync(connection, transaction, lockTimeout, cancellationToken).ConfigureAwait(false);
         if (!await lease.RenewAsync(connection, transaction, cancellationToken).ConfigureAwait(false))
         {
             throw LeaseLost();
@@ -274,14 +287,19 @@ public sealed class TriggerBackfill
 
     private async Task<T> Guard<T>(Func<Task<T>> work)
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Exception failure;
         try
         {
             return await work().ConfigureAwait(false);
         }
         catch (Exception ex)
         {
-            throw _connection.Translate(ex);
+            failure = _connection.Translate(ex);
         }
+
+        // The run's own token may be the one that stopped it: the question about lock holders gets a fresh one.
+        throw await _connection.ExplainAsync(failure, clock.Elapsed, CancellationToken.None).ConfigureAwait(false);
     }
 
     private async Task Guard(Func<Task> work) => await Guard(async () => { await work().ConfigureAwait(false); return true; }).ConfigureAwait(false);

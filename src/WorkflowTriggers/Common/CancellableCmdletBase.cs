@@ -62,8 +62,12 @@ public abstract class CancellableCmdletBase : PSCmdlet, IDisposable
         }
     }
 
-    /// <summary>Reads a stream of engine rows on the pipeline thread, cancelling the query when the consumer stops early.</summary>
-    protected IEnumerable<T> Stream<T>(IAsyncEnumerable<T> source)
+    /// <summary>
+    /// Reads a stream of engine rows on the pipeline thread, cancelling the query when the consumer stops early. An
+    /// engine failure is a terminating error, or with <paramref name="engineErrorsReachCaller"/> reaches the caller,
+    /// which can say what was done before it.
+    /// </summary>
+    protected IEnumerable<T> Stream<T>(IAsyncEnumerable<T> source, bool engineErrorsReachCaller = false)
     {
         var rows = source.GetAsyncEnumerator(Cancellation);
         var finished = false;
@@ -71,7 +75,7 @@ public abstract class CancellableCmdletBase : PSCmdlet, IDisposable
         {
             while (true)
             {
-                var more = Await(_ => rows.MoveNextAsync().AsTask());
+                var more = engineErrorsReachCaller ? AwaitEngine(_ => rows.MoveNextAsync().AsTask()) : Await(_ => rows.MoveNextAsync().AsTask());
                 if (!more)
                 {
                     finished = true;

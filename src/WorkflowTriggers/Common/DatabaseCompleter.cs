@@ -14,6 +14,9 @@ public abstract class DatabaseCompleter : IArgumentCompleter
 {
     protected const int MaxResults = 50;
 
+    /// <summary>A completion waits this long at most for a table another session has locked, then completes nothing.</summary>
+    private protected static readonly TimeSpan CompletionLockTimeout = TimeSpan.FromSeconds(1);
+
     /// <summary>Up to <see cref="MaxResults"/> values starting with <paramref name="prefix"/>.</summary>
     private protected abstract Task<IReadOnlyList<string>> FetchAsync(TriggerConnection database, string prefix, CancellationToken cancellationToken);
 

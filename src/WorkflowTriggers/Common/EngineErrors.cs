@@ -110,6 +110,9 @@ internal static class EngineErrors
         { Kind: TriggerErrorKind.PermissionDenied } => "Ask the table's owner to GRANT the privileges the message names to this user, or connect as a user who has them.",
         { ErrorId: "StatementCancelled" } => "Find out who cancelled it (the server log names the session), then run the command again.",
         { ErrorId: "ReadOnlyServer" } => "Connect to the primary, or add 'Target Session Attributes=primary' to the connection string.",
+        { ErrorId: "LockTimeout", LockHolders: [var holder, ..] } =>
+            $"Wait for server process {holder.Pid} to end its transaction, or end it (SELECT pg_terminate_backend({holder.Pid})), then run the command again; where the cmdlet has -LockTimeoutSeconds, a longer one waits longer.",
+        { ErrorId: "LockTimeout" } => "Run the command again; where the cmdlet has -LockTimeoutSeconds, a longer one waits longer.",
         _ => null,
     };
 
@@ -125,6 +128,15 @@ internal static class EngineErrors
         };
         var record = new ErrorRecord(error, errorId, category, target);
         return remedy is null ? record : Advised(record, remedy);
+    }
+
+    /// <summary>The record with a note after its message (what was done before the failure), its advice kept.</summary>
+    public static ErrorRecord WithNote(ErrorRecord record, string note)
+    {
+        var remedy = record.ErrorDetails?.RecommendedAction;
+        var message = record.ErrorDetails?.Message ?? record.Exception.Message;
+        record.ErrorDetails = new ErrorDetails($"{message} {note}") { RecommendedAction = remedy };
+        return record;
     }
 
     private static ErrorRecord Advised(ErrorRecord record, string remedy)

@@ -45,7 +45,7 @@ public sealed class InvokeTriggerIndexMaintenanceCommand : TriggerCmdletBase
         var lockTimeout = TimeSpan.FromSeconds(LockTimeoutSeconds);
         if (Reindex || both)
         {
-            var all = Await(ct => health.ListAsync(ct));
+            var all = Await(ct => health.ListAsync(lockTimeout, ct));
             var chosen = Select(all);
             var progress = new ProgressRecord(1, Activity, "Starting");
             var attempted = 0;
@@ -82,7 +82,7 @@ public sealed class InvokeTriggerIndexMaintenanceCommand : TriggerCmdletBase
             // Also after a failure: that is when a rebuild leaves its invalid copy.
             if (attempted > 0)
             {
-                ReportLeftovers(health);
+                ReportLeftovers(health, lockTimeout);
             }
         }
 
@@ -116,9 +116,9 @@ public sealed class InvokeTriggerIndexMaintenanceCommand : TriggerCmdletBase
     }
 
     /// <summary>A failed concurrent rebuild leaves an invalid copy (name ending in _ccnew) that slows every write.</summary>
-    private void ReportLeftovers(IndexHealth health)
+    private void ReportLeftovers(IndexHealth health, TimeSpan lockTimeout)
     {
-        foreach (var invalid in Await(ct => health.GetInvalidAsync(ct)))
+        foreach (var invalid in Await(ct => health.GetInvalidAsync(lockTimeout, ct)))
         {
             WriteError(new ErrorRecord(
                 new InvalidOperationException($"Index {invalid.Name} is invalid (a failed concurrent build or rebuild leaves one behind). To clean up:\n{invalid.Recommendation}"),

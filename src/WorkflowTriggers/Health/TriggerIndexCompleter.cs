@@ -7,6 +7,6 @@ namespace WorkflowTriggers.Completers;
 public sealed class TriggerIndexCompleter : DatabaseCompleter
 {
     private protected override async Task<IReadOnlyList<string>> FetchAsync(TriggerConnection database, string prefix, CancellationToken cancellationToken) =>
-        (await new IndexHealth(database).ListAsync(cancellationToken).ConfigureAwait(false))
+        (await new IndexHealth(database).ListAsync(CompletionLockTimeout, cancellationToken).ConfigureAwait(false))
             .Select(i => i.Name).Where(n => n.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)).Take(MaxResults).ToList();
 }

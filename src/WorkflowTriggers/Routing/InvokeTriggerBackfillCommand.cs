@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Management.Automation;
 using WorkflowTriggers.Completers;
+using WorkflowTriggers.Engine.Common;
 using WorkflowTriggers.Engine.Routing;
 
 namespace WorkflowTriggers.Commands;
@@ -48,6 +49,11 @@ public sealed class InvokeTriggerBackfillCommand : TriggerCmdletBase
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    /// <summary>How long each statement (the plan's too) may wait for a lock before the run stops, in seconds.</summary>
+    [Parameter]
+    [ValidateRange(1, 86400)]
+    public int LockTimeoutSeconds { get; set; } = (int)TriggerBackfill.DefaultLockTimeout.TotalSeconds;
+
     protected override void ProcessRecord()
     {
         _workflowIds.UnionWith(WorkflowId ?? Array.Empty<string>());
@@ -81,7 +87,8 @@ public sealed class InvokeTriggerBackfillCommand : TriggerCmdletBase
         var clock = Stopwatch.StartNew();
         var scope = new BackfillScope(_workflowIds.Count > 0 ? _workflowIds.ToArray() : null, _ids.Count > 0 ? _ids.ToArray() : null);
         var backfill = new TriggerBackfill(Database);
-        var plan = Await(ct => backfill.PlanAsync(scope, ct));
+        var lockTimeout = TimeSpan.FromSeconds(LockTimeoutSeconds);
+        var plan = Await(ct => backfill.PlanAsync(scope, ct, lockTimeout));
         var skipped = plan.Where(p => p.NodeId is null).ToArray();
         foreach (var entry in skipped)
         {
@@ -117,7 +124,7 @@ public sealed class InvokeTriggerBackfillCommand : TriggerCmdletBase
             var total = plan.Where(p => approved.Contains(p.WorkflowId)).Sum(p => p.TriggerCount);
             try
             {
-                foreach (var batch in Stream(backfill.RunAsync(scope, BatchSize, Wait, PassThru, Cancellation)))
+                foreach (var batch in Stream(backfill.RunAsync(scope, BatchSize, Wait, PassThru, Cancellation, lockTimeout), engineErrorsReachCaller: true))
                 {
                     batches++;
                     updated += batch.Updated;
@@ -138,6 +145,13 @@ public sealed class InvokeTriggerBackfillCommand : TriggerCmdletBase
                 Host.UI.WriteWarningLine(
                     $"Invoke-TriggerBackfill stopped: {updated:N0} trigger(s) in {batches:N0} batch(es) were committed; the batch in flight was rolled back. Run it again to continue.");
                 throw;
+            }
+            catch (TriggerEngineException ex)
+            {
+                // A lock that did not come in time, a lease taken over: what committed before it stays, and is said.
+                ThrowTerminatingError(EngineErrors.WithNote(
+                    EngineErrors.From(ex, ErrorTarget),
+                    $"Before it stopped, {updated:N0} trigger(s) in {batches:N0} batch(es) were committed; the batch in flight was rolled back, and a run continues with the triggers still without a node."));
             }
 
             progress.RecordType = ProgressRecordType.Completed;

@@ -143,7 +143,7 @@ public class PoolerTests : DatabaseTest
     {
         await InstallSchemaAsync();
         var health = new IndexHealth(Pooled);
-        var (name, qualified, _) = (await health.ListAsync(_limit.Token)).First();
+        var (name, qualified, _) = (await health.ListAsync(TimeSpan.FromSeconds(5), _limit.Token)).First();
         var refused = await Assert.ThrowsAsync<TriggerEngineException>(() => health.ReindexAsync(name, qualified, TimeSpan.FromSeconds(7), _limit.Token));
         Assert.Equal("SessionRequired", refused.ErrorId);
         await health.AnalyzeAsync(TimeSpan.FromSeconds(7), TimeSpan.FromSeconds(60), _limit.Token);
