@@ -260,7 +260,7 @@ Describe 'Get-WorkflowTrigger' {
 
     It 'uses the default table view' {
         $text = Get-WorkflowTrigger -Id $script:a.Id | Out-String -Width 200
-        $text | Should -Match 'Id\s+Name\s+Source\s+EventType\s+WorkflowId\s+TargetNodeId\s+IsActive'
+        $text | Should -Match 'Id\s+Name\s+WorkflowId\s+TargetNodeId\s+IsActive\s+EventType\s+Source'
     }
 }
 
@@ -467,5 +467,52 @@ Describe 'Triggers in other formats' {
 
     It 'writes status-like values by name in JSON' {
         (Get-TriggerHealth | ConvertTo-Json -Depth 3 | ConvertFrom-Json).Checks[0].Status | Should -BeIn @('Pass', 'Warn', 'Fail')
+    }
+}
+
+Describe 'Tab completion from the command line and the engine tables' {
+    BeforeAll {
+        $script:completionDb = New-TestDatabase
+        Add-RoutingGraph $script:completionDb
+        Install-TriggerSchema -ConnectionString $script:completionDb | Out-Null
+        Connect-TriggerDatabase -ConnectionString $script:completionDb
+        $script:invoice = New-WorkflowTrigger -Name 'Invoice PDFs' -WorkflowId wf_bd11290f923b -Source pdf-monitor-event-source -EventType pdf_file_added
+        New-WorkflowTrigger -Name 'Invoice changes' -WorkflowId wf_bd11290f923b -Source pdf-monitor-event-source -EventType pdf_file_modified | Out-Null
+        New-WorkflowTrigger -Name 'Multi hook' -WorkflowId wf_multi -Source webhook-event-source -EventType webhook_received | Out-Null
+        function Complete([string] $Line) { (TabExpansion2 -inputScript $Line -cursorColumn $Line.Length).CompletionMatches }
+    }
+
+    AfterAll {
+        Connect-TriggerDatabase -ConnectionString $script:db
+        Remove-TestDatabase $script:completionDb
+    }
+
+    It 'offers only the event types of the -Source already typed' {
+        (Complete 'Get-WorkflowTrigger -Source webhook-event-source -EventType ').CompletionText | Should -Be 'webhook_received'
+        (Complete 'Test-WorkflowTrigger -Source pdf-monitor-event-source -EventType ').CompletionText | Should -Be @('pdf_file_added', 'pdf_file_modified')
+        (Complete 'Get-WorkflowTrigger -EventType ').CompletionText | Should -Be @('pdf_file_added', 'pdf_file_modified', 'webhook_received')
+    }
+
+    It 'offers the nodes of the workflow on the command line, from workflow_nodes, with type, name and workflow' {
+        $nodes = Complete 'New-WorkflowTrigger -Name x -WorkflowId wf_multi -TargetNodeId '
+        $nodes.CompletionText | Should -Be @('m1', 'm2', 'm3')
+        ($nodes | Where-Object CompletionText -eq 'm2').ToolTip | Should -Be "m2: input 'Second id' of wf_multi (Multi)"
+        (Complete 'Get-WorkflowTrigger -WorkflowId wf_multi | Set-TriggerTargetNode -NodeId ').CompletionText | Should -Be @('m1', 'm2', 'm3')
+        (Complete "Get-WorkflowTrigger -Id $($script:invoice.Id) | Set-TriggerTargetNode -NodeId ").CompletionText | Should -Be 'pdf_input_validator'
+        (Complete "Set-TriggerTargetNode -Id $($script:invoice.Id) -NodeId ").CompletionText | Should -Be 'pdf_input_validator'
+        (Complete 'Set-TriggerTargetNode -Id 999999 -NodeId ').CompletionText | Should -Contain 'query_input_processor' -Because 'a trigger that does not exist says no workflow, so every workflow''s nodes are offered'
+    }
+
+    It 'offers every workflow of the engine, found by id or by name, with its name' {
+        $workflows = Complete 'Get-WorkflowInputNode -WorkflowId wf_'
+        $workflows.CompletionText | Should -Contain 'wf_empty' -Because 'a workflow without triggers is still a workflow'
+        ($workflows | Where-Object CompletionText -eq 'wf_bd11290f923b').ToolTip | Should -Be 'wf_bd11290f923b: Invoice intake'
+        (Complete 'Get-WorkflowTrigger -WorkflowId invoice').CompletionText | Should -Be 'wf_bd11290f923b'
+    }
+
+    It 'completes -Name from trigger names, never from file names' {
+        (Complete 'Get-WorkflowTrigger -Name Inv').CompletionText | Should -Be @("'Invoice changes'", "'Invoice PDFs'")
+        (Complete 'Get-WorkflowTrigger -WorkflowId wf_multi -Name ').CompletionText | Should -Be "'Multi hook'"
+        (Complete 'New-WorkflowTrigger -Name Brand').CompletionText | Should -Be 'Brand' -Because 'a new name is left as typed'
     }
 }

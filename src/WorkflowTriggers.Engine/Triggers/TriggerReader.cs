@@ -141,25 +141,6 @@ public sealed class TriggerReader
         }
     }
 
-    /// <summary>
-    /// Up to <paramref name="limit"/> distinct values of a column that start with <paramref name="prefix"/>: for tab
-    /// completion, so bounded by a short statement timeout rather than allowed to scan a large table for long.
-    /// </summary>
-    public Task<IReadOnlyList<string>> DistinctValuesAsync(TriggerColumn column, string prefix, int limit, CancellationToken cancellationToken)
-    {
-        var name = ColumnName(column);
-        var sql = $"SELECT DISTINCT {name} FROM workflow_triggers WHERE {name} LIKE @Pattern ESCAPE '\\' ORDER BY 1 LIMIT @Limit";
-        var pattern = prefix.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%";
-        return _connection.InTransactionAsync<IReadOnlyList<string>>(
-            async (connection, transaction) =>
-            {
-                await connection.ExecuteAsync(new CommandDefinition("SET LOCAL statement_timeout = '1500ms'", transaction: transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-                var values = await connection.QueryAsync<string>(new CommandDefinition(sql, new { Pattern = pattern, Limit = limit }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-                return values.ToArray();
-            },
-            cancellationToken);
-    }
-
     /// <summary>The given triggers that exist, as they are now (with their versions): to compare, name and confirm before a write.</summary>
     public async Task<Dictionary<int, TriggerRecord>> CurrentAsync(IReadOnlyCollection<int> ids, CancellationToken cancellationToken)
     {

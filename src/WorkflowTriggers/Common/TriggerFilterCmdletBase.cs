@@ -11,6 +11,7 @@ public abstract class TriggerFilterCmdletBase : TriggerCmdletBase
     [Parameter]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(TriggerNameCompleter))]
     public string? Name { get; set; }
 
     /// <summary>One or more values; wildcards allowed (-like semantics). Plain values are matched exactly and served by the indexes.</summary>

@@ -11,6 +11,7 @@ public sealed class NewWorkflowTriggerCommand : TriggerBatchCmdletBase<NewTrigge
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [AllowEmptyString]
+    [ArgumentCompleter(typeof(TriggerNameCompleter))]
     public string Name { get; set; } = string.Empty;
 
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]

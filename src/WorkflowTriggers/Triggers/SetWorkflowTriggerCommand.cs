@@ -23,6 +23,7 @@ public sealed class SetWorkflowTriggerCommand : TriggerIdCmdletBase<PipedTrigger
 
     [Parameter]
     [AllowEmptyString]
+    [ArgumentCompleter(typeof(TriggerNameCompleter))]
     public string? Name { get; set; }
 
     /// <summary>The new description; an empty string clears it.</summary>
