@@ -138,3 +138,39 @@ Describe 'A user without a privilege' {
         }
     }
 }
+
+Describe 'Connections in ForEach-Object -Parallel and thread jobs' {
+    BeforeAll {
+        $script:parallelDb = New-TestDatabase
+        Install-TriggerSchema -ConnectionString $script:parallelDb | Out-Null
+        New-WorkflowTrigger -ConnectionString $script:parallelDb -Name 'Shared' -WorkflowId wf_1 -Source webhook-event-source -EventType webhook_received | Out-Null
+        $script:connected = Connect-TriggerDatabase -ConnectionString $script:parallelDb -PassThru
+    }
+
+    AfterAll { Disconnect-TriggerDatabase; Remove-TestDatabase $script:parallelDb }
+
+    It 'does not hand the session connection to a -Parallel block, and says how to pass it in' {
+        $module = $env:WT_MODULE_PATH
+        $failure = 1 | ForEach-Object -Parallel {
+            Import-Module $using:module
+            try { Get-WorkflowTrigger -ErrorAction Stop } catch { $_ }
+        }
+        $failure.FullyQualifiedErrorId | Should -BeLike 'NoConnection,*'
+        "$failure" | Should -Match "connected runspace \d+ to $([regex]::Escape($script:connected.ToString()))"
+        "$failure" | Should -Match '-Connection \$using:db'
+        $failure.ErrorDetails.RecommendedAction | Should -Match 'Connect-TriggerDatabase -PassThru'
+    }
+
+    It 'works with the connection passed in, in -Parallel blocks and in thread jobs' {
+        $module = $env:WT_MODULE_PATH
+        $db = $script:connected
+        $names = 1..4 | ForEach-Object -Parallel {
+            Import-Module $using:module
+            (Get-WorkflowTrigger -Connection $using:db -Name 'Shared').Name
+        } -ThrottleLimit 4
+        $names | Should -Be @('Shared', 'Shared', 'Shared', 'Shared')
+        $job = Start-ThreadJob { param($module, $db) Import-Module $module; (Get-WorkflowTrigger -Connection $db -Name 'Shared').Name } -ArgumentList $module, $db
+        $job | Wait-Job -Timeout 60 | Receive-Job | Should -Be 'Shared'
+        $job | Remove-Job -Force
+    }
+}

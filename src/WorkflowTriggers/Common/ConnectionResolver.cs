@@ -12,8 +12,13 @@ internal static class ConnectionResolver
 {
     public const string EnvironmentVariable = "WORKFLOW_TRIGGERS_CONNECTION";
 
-    // One default per runspace, so thread jobs do not share it by accident.
+    // One default per runspace, so thread jobs do not share it by accident: a runbook host or a -Parallel block that
+    // never connected must not act on a database another runspace chose.
     private static readonly ConditionalWeakTable<Runspace, TriggerDatabase> SessionDefaults = new();
+
+    /// <summary>A connection another runspace of this process made with Connect-TriggerDatabase, to say why this one has none.</summary>
+    internal static (int RunspaceId, TriggerDatabase Database)? ConnectedElsewhere =>
+        SessionDefaults.Where(p => p.Key != Runspace.DefaultRunspace).Select(p => ((int, TriggerDatabase)?)(p.Key.Id, p.Value)).FirstOrDefault();
 
     internal static TriggerDatabase? SessionDefault
     {

@@ -64,13 +64,21 @@ public abstract class TriggerCmdletBase : CancellableCmdletBase
             var (connection, source) = ConnectionResolver.Resolve(Connection, ConnectionString);
             if (connection is null)
             {
-                ThrowTerminatingError(new ErrorRecord(
-                    new InvalidOperationException(
-                        "No database connection. Run Connect-TriggerDatabase, pass -Connection or -ConnectionString, " +
-                        $"or set $env:{ConnectionResolver.EnvironmentVariable} to a PostgreSQL connection string."),
-                    "NoConnection",
-                    ErrorCategory.ConnectionError,
-                    null));
+                var elsewhere = ConnectionResolver.ConnectedElsewhere;
+                var message = elsewhere is { } other
+                    ? $"No database connection in this runspace. Connect-TriggerDatabase connected runspace {other.RunspaceId} to {other.Database}, and that connection stays in " +
+                      "its runspace: a ForEach-Object -Parallel block or a thread job runs in a runspace of its own, so it never acts on a database by accident. " +
+                      "Pass the connection in (-Connection $using:db, with $db from Connect-TriggerDatabase -PassThru), give -ConnectionString, " +
+                      $"or set $env:{ConnectionResolver.EnvironmentVariable}, which every runspace of the process sees."
+                    : "No database connection. Run Connect-TriggerDatabase, pass -Connection or -ConnectionString, " +
+                      $"or set $env:{ConnectionResolver.EnvironmentVariable} to a PostgreSQL connection string.";
+                var record = new ErrorRecord(new InvalidOperationException(message), "NoConnection", ErrorCategory.ConnectionError, null);
+                if (elsewhere is not null)
+                {
+                    record.ErrorDetails = new ErrorDetails(message) { RecommendedAction = "Pass -Connection $using:db (from Connect-TriggerDatabase -PassThru) into the parallel block or thread job." };
+                }
+
+                ThrowTerminatingError(record);
             }
 
             WriteVerbose($"Using {connection} (from {source}).");
