@@ -40,6 +40,9 @@
         'Get-TriggerExecutionStat'
         'Get-TriggerHealth'
         'Test-TriggerHealth'
+        'Enable-TriggerHistory'
+        'Disable-TriggerHistory'
+        'Get-TriggerHistory'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -18,6 +18,7 @@ BeforeDiscovery {
         @{ Type = 'NodeTargetingStat'; Command = 'Get-NodeTargetingStat'; At80 = 'RoutingType', 'Count'; At120 = @() }
         @{ Type = 'TriggerExecutionStat'; Command = 'Get-TriggerExecutionStat'; At80 = 'Id', 'Name', 'ExecutionCount', 'WorkflowId'; At120 = 'TargetNodeId' }
         @{ Type = 'TriggerHealthCheck'; Command = 'Test-TriggerHealth -Detailed'; At80 = 'Status', 'Name'; At120 = @() }
+        @{ Type = 'TriggerHistoryEntry'; Command = 'Get-TriggerHistory -Operation Update'; At80 = 'Operation', 'Id', 'Name', 'ChangedFields'; At120 = 'User', 'Reason' }
     )
 }
 
@@ -36,13 +37,14 @@ INSERT INTO workflow_nodes (workflow_id, node_id, node_type, name) VALUES
 '@)
         Install-TriggerSchema -ConnectionString $script:db | Out-Null
         Connect-TriggerDatabase -ConnectionString $script:db
+        Enable-TriggerHistory | Out-Null
         @(
             @{ Name = 'Invoice PDF changes'; WorkflowId = 'wf_bd11290f923b'; Source = 'pdf-monitor-event-source'; EventType = 'pdf_file_added'; TargetNodeId = 'pdf_input_validator' }
             @{ Name = 'New documents'; WorkflowId = 'wf_3c9a01d4e7f2'; Source = 'document-monitor-event-source'; EventType = 'document_file_added'; TargetNodeId = 'update_input_validator' }
             @{ Name = 'Search webhook'; WorkflowId = 'wf_77e0b2c4a915'; Source = 'webhook-event-source'; EventType = 'webhook_received'; TargetNodeId = 'query_input_processor' }
             @{ Name = 'Search poll'; WorkflowId = 'wf_77e0b2c4a915'; Source = 'search-api-source'; EventType = 'interval_trigger'; Config = '{"interval_seconds": 300}' }
         ) | ForEach-Object { New-WorkflowTrigger @_ } | Out-Null
-        Get-WorkflowTrigger -Name 'Search webhook' | Disable-WorkflowTrigger
+        Get-WorkflowTrigger -Name 'Search webhook' | Disable-WorkflowTrigger -Reason 'CHG-2041 API migration'
         $script:file = Join-Path $TestDrive 'triggers.json'
         Export-WorkflowTrigger -Path $script:file
         (Get-Content -Raw $script:file) -replace '"interval_seconds": 300', '"interval_seconds": 60' | Set-Content $script:file

@@ -68,6 +68,23 @@ public sealed class TriggerConnection
         _dataSource = primary;
     }
 
+    /// <summary>
+    /// Why the writes of this connection are made: set in each of its write transactions (transaction-local, so it
+    /// never stays on a pooled session or reaches another client's writes), where change history records it.
+    /// </summary>
+    public string? ChangeReason { get; private init; }
+
+    /// <summary>This connection, its writes recorded in change history with <paramref name="reason"/>.</summary>
+    public TriggerConnection WithChangeReason(string? reason) =>
+        string.IsNullOrEmpty(reason) ? this : new TriggerConnection(this, _dataSource) { ChangeReason = reason, ServerVersion = ServerVersion, Schema = Schema };
+
+    /// <summary>Sets <see cref="ChangeReason"/> for the rest of <paramref name="transaction"/>, when there is one.</summary>
+    internal Task ApplyChangeReasonAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken) =>
+        ChangeReason is null
+            ? Task.CompletedTask
+            : connection.ExecuteAsync(new CommandDefinition(
+                "SELECT set_config(@Setting, @Reason, true)", new { Setting = History.ChangeHistory.ReasonSetting, Reason = ChangeReason }, transaction, cancellationToken: cancellationToken));
+
     /// <summary>True when reads go to a standby when one is up (and writes to the primary, through <see cref="ForWrites"/>).</summary>
     public bool ReadsFromStandby { get; }
 
@@ -212,6 +229,8 @@ public sealed class TriggerConnection
                 {
                     await LockWait.SetAsync(connection, transaction, bounded, cancellationToken).ConfigureAwait(false);
                 }
+
+                await ApplyChangeReasonAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
 
                 T result;
                 try

@@ -263,6 +263,7 @@ public sealed class TriggerBackfill
             """;
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await LockWait.SetAsync(connection, transaction, lockTimeout, cancellationToken).ConfigureAwait(false);
+        await _connection.ApplyChangeReasonAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
         if (!await lease.RenewAsync(connection, transaction, cancellationToken).ConfigureAwait(false))
         {
             throw LeaseLost();

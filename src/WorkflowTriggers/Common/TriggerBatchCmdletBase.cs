@@ -19,7 +19,12 @@ public abstract class TriggerBatchCmdletBase<TItem> : TriggerCmdletBase
 
     private PipelineBatch<TItem> Pending => _pending ??= new PipelineBatch<TItem>(BatchSize, ProcessBatch);
 
-    protected override void BeginProcessing() => RequireWritable();
+    /// <summary>Why this write is made: recorded with each of its change history entries.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Reason { get; set; }
+
+    protected override void BeginProcessing() => RequireWritable(Reason);
 
     protected override void EndProcessing() => Flush();
 

@@ -37,10 +37,11 @@ public abstract class TriggerCmdletBase : CancellableCmdletBase
     /// Sends all of this command's work, its reads included, to the primary when the connection reads from standbys,
     /// so it plans from the rows it will change. Then stops the command with ReadOnlyServer before anything is sent
     /// when the server takes no writes (a standby). Under -WhatIf nothing is written, so a standby can show the plan.
+    /// A <paramref name="reason"/> goes with every write transaction of the command, for change history.
     /// </summary>
-    protected void RequireWritable()
+    protected void RequireWritable(string? reason = null)
     {
-        _database = Database.ForWrites;
+        _database = Database.ForWrites.WithChangeReason(reason);
         if (!WhatIfRequested)
         {
             Await(Database.RequireWritableAsync);

@@ -54,6 +54,11 @@ public sealed class InvokeTriggerBackfillCommand : TriggerCmdletBase
     [ValidateRange(1, 86400)]
     public int LockTimeoutSeconds { get; set; } = (int)TriggerBackfill.DefaultLockTimeout.TotalSeconds;
 
+    /// <summary>Why this write is made: recorded with each of its change history entries.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Reason { get; set; }
+
     protected override void ProcessRecord()
     {
         _workflowIds.UnionWith(WorkflowId ?? Array.Empty<string>());
@@ -83,7 +88,7 @@ public sealed class InvokeTriggerBackfillCommand : TriggerCmdletBase
             return;
         }
 
-        RequireWritable();
+        RequireWritable(Reason);
         var clock = Stopwatch.StartNew();
         var scope = new BackfillScope(_workflowIds.Count > 0 ? _workflowIds.ToArray() : null, _ids.Count > 0 ? _ids.ToArray() : null);
         var backfill = new TriggerBackfill(Database);

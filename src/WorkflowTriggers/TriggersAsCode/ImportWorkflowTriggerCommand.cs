@@ -30,6 +30,11 @@ public sealed class ImportWorkflowTriggerCommand : TriggerEntryCmdletBase
     [Parameter]
     public SwitchParameter PruneByDisabling { get; set; }
 
+    /// <summary>Why this write is made: recorded with each of its change history entries.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Reason { get; set; }
+
     protected override void BeginProcessing()
     {
         if (PruneByDisabling && !Prune)
@@ -37,7 +42,7 @@ public sealed class ImportWorkflowTriggerCommand : TriggerEntryCmdletBase
             ThrowTerminatingError(new ErrorRecord(new ArgumentException("-PruneByDisabling says how -Prune works; add -Prune."), "PruneByDisablingWithoutPrune", ErrorCategory.InvalidArgument, null));
         }
 
-        RequireWritable();
+        RequireWritable(Reason);
     }
 
     private protected override void ProcessEntries(IReadOnlyList<TriggerDocumentEntry> entries, string? path)

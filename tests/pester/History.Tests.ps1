@@ -1,0 +1,121 @@
+BeforeAll {
+    Import-Module $env:WT_MODULE_PATH -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $script:db = Initialize-SuiteDatabase -RoutingGraph
+    function Get-HistoryTableExists { (Get-TestScalar $script:db "SELECT to_regclass('workflow_triggers_history') IS NOT NULL") -eq 'True' }
+}
+
+AfterAll {
+    Remove-SuiteDatabase $script:db
+}
+
+Describe 'Turning change history on and off' {
+    It 'creates nothing under -WhatIf, turns on once, and a second run changes nothing' {
+        Enable-TriggerHistory -WhatIf | Out-Null
+        Get-HistoryTableExists | Should -BeFalse
+        $on = Enable-TriggerHistory -RetentionDays 30
+        $on.Enabled | Should -BeTrue
+        $on.RetentionDays | Should -Be 30
+        $again = Enable-TriggerHistory
+        $again.Enabled | Should -BeTrue
+        $again.RetentionDays | Should -Be 30 -Because 'a retention not given is kept'
+        Get-TestScalar $script:db "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'workflow_triggers'::regclass AND tgname LIKE 'workflow_triggers_history_%'" | Should -Be 3
+    }
+
+    It 'stops Get-TriggerHistory with TableNotFound when history is off, and turning it off leaves the triggers untouched' {
+        Enable-TriggerHistory | Out-Null
+        New-SampleTrigger 'Survives history' | Out-Null
+        $before = (Get-WorkflowTrigger | Measure-Object).Count
+        $off = Disable-TriggerHistory -Confirm:$false
+        $off.Enabled | Should -BeFalse
+        Get-HistoryTableExists | Should -BeFalse
+        Get-TestScalar $script:db "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'workflow_triggers'::regclass AND NOT tgisinternal" | Should -Be 0
+        (Get-WorkflowTrigger | Measure-Object).Count | Should -Be $before
+        $missing = try { Get-TriggerHistory -ErrorAction Stop } catch { $_ }
+        $missing.FullyQualifiedErrorId | Should -BeLike 'TableNotFound,*'
+        "$missing" | Should -Match 'workflow_triggers_history'
+        New-SampleTrigger 'After history' | Out-Null
+    }
+}
+
+Describe 'What change history records' {
+    BeforeAll { Enable-TriggerHistory | Out-Null }
+
+    It 'records a change made by psql, with its user and application, and no reason' {
+        $trigger = New-SampleTrigger 'Changed by psql'
+        Invoke-TestSql "$script:db;Application Name=wt-psql" "UPDATE workflow_triggers SET description = 'by hand' WHERE id = $($trigger.Id)"
+        $entry = Get-TriggerHistory -Id $trigger.Id -Operation Update
+        $entry.Application | Should -Be 'wt-psql'
+        $entry.User | Should -Be (Get-TestScalar $script:db 'SELECT session_user')
+        $entry.Reason | Should -BeNullOrEmpty
+        $entry.ChangedFields | Should -Be 'Description'
+        $entry.Changes[0].NewValue | Should -Be 'by hand'
+    }
+
+    It 'records each write cmdlet''s change with its -Reason' {
+        $trigger = New-SampleTrigger 'Reasoned' -Extra @{ Reason = 'create: ticket-1' }
+        Set-WorkflowTrigger -Id $trigger.Id -Config @{ interval_seconds = 60 } -Reason 'set: ticket-2'
+        Disable-WorkflowTrigger -Id $trigger.Id -Reason 'disable: ticket-3'
+        Enable-WorkflowTrigger -Id $trigger.Id -Reason 'enable: ticket-4'
+        Set-TriggerTargetNode -Id $trigger.Id -NodeId pdf_input_validator -Reason 'route: ticket-5'
+        Remove-WorkflowTrigger -Id $trigger.Id -Confirm:$false -Reason 'remove: ticket-6'
+        $entries = @(Get-TriggerHistory -Id $trigger.Id)
+        $entries.Reason | Should -Be @('create: ticket-1', 'set: ticket-2', 'disable: ticket-3', 'enable: ticket-4', 'route: ticket-5', 'remove: ticket-6')
+        $entries.Operation | Should -Be @('Insert', 'Update', 'Update', 'Update', 'Update', 'Delete')
+        $entries[1].Changes | Where-Object Field -eq Config | ForEach-Object NewValue | Should -Be '{"interval_seconds":60}'
+        $entries[4].ChangedFields | Should -Be 'TargetNodeId'
+        ($entries | Select-Object -Unique TransactionId).Count | Should -Be 6
+    }
+
+    It 'records imports and backfills with their -Reason, in bulk' {
+        Reset-RoutingTriggers $script:db -Count 200
+        $summary = Invoke-TriggerBackfill -Reason 'backfill: ticket-7' -Confirm:$false -WarningAction SilentlyContinue
+        $entries = @(Get-TriggerHistory -Since (Get-Date).AddMinutes(-5) | Where-Object Reason -eq 'backfill: ticket-7')
+        $entries.Count | Should -Be $summary.Updated
+        $entries.ChangedFields | Select-Object -Unique | Should -Be 'TargetNodeId'
+        $file = Join-Path $TestDrive 'import.json'
+        Export-WorkflowTrigger -Path $file -WorkflowId wf_multi
+        (Get-Content -Raw $file) -replace '"isActive": true', '"isActive": false' | Set-Content $file
+        Import-WorkflowTrigger -Path $file -Reason 'import: ticket-8' | Out-Null
+        @(Get-TriggerHistory -WorkflowId wf_multi -Operation Update | Where-Object Reason -eq 'import: ticket-8').Count | Should -Be 50
+    }
+
+    It 'records a 100,000-row create in bulk, one entry per row' {
+        1..100000 | ForEach-Object { [pscustomobject]@{ Name = "Bulk $_"; WorkflowId = 'wf_000000000002'; Source = 'webhook-event-source'; EventType = 'webhook_received' } } |
+            New-WorkflowTrigger -Reason 'bulk load' | Out-Null
+        Get-TestScalar $script:db "SELECT count(*) FROM workflow_triggers_history WHERE reason = 'bulk load' AND operation = 'Insert'" | Should -Be 100000
+    }
+
+    It 'writes nothing to history under -WhatIf' {
+        $count = Get-TestScalar $script:db 'SELECT count(*) FROM workflow_triggers_history'
+        New-SampleTrigger 'Only imagined' -Extra @{ WhatIf = $true } | Out-Null
+        Get-WorkflowTrigger -WorkflowId wf_000000000002 | Select-Object -First 10 | Disable-WorkflowTrigger -WhatIf -Reason 'never'
+        Get-TestScalar $script:db 'SELECT count(*) FROM workflow_triggers_history' | Should -Be $count
+    }
+
+    It 'keeps each client''s reason to its own writes behind a transaction pooler' {
+        $pooled = Get-PooledConnectionString $script:db
+        if (-not $pooled) { Set-ItResult -Skipped -Because 'PgBouncer is not installed'; return }
+        $module = $env:WT_MODULE_PATH
+        $ids = 1..2 | ForEach-Object { (New-SampleTrigger "Pooled $_").Id }
+        1..2 | ForEach-Object -Parallel {
+            Import-Module $using:module
+            $id = ($using:ids)[$_ - 1]
+            foreach ($round in 1..15) {
+                Set-WorkflowTrigger -ConnectionString $using:pooled -Id $id -Description "round $round" -Reason "client $_" -Confirm:$false
+                Set-WorkflowTrigger -ConnectionString $using:pooled -Id $id -Description "quiet $round" -Confirm:$false
+            }
+        } -ThrottleLimit 2
+        foreach ($client in 1, 2) {
+            $entries = @(Get-TriggerHistory -Id $ids[$client - 1] -Operation Update)
+            $entries.Count | Should -Be 30
+            ($entries | Where-Object { $_.Changes.NewValue -like 'round *' }).Reason | Select-Object -Unique | Should -Be "client $client"
+            ($entries | Where-Object { $_.Changes.NewValue -like 'quiet *' }).Reason | Where-Object { $_ } | Should -BeNullOrEmpty -Because 'a reason never outlives its transaction'
+        }
+    }
+
+    It 'pipes history entries into the trigger cmdlets by their trigger id' {
+        $trigger = New-SampleTrigger 'Piped from history'
+        (Get-TriggerHistory -Id $trigger.Id | Get-WorkflowTrigger).Id | Should -Be $trigger.Id
+    }
+}
