@@ -43,6 +43,7 @@
         'Enable-TriggerHistory'
         'Disable-TriggerHistory'
         'Get-TriggerHistory'
+        'Clear-TriggerHistory'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

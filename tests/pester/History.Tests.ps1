@@ -119,3 +119,51 @@ Describe 'What change history records' {
         (Get-TriggerHistory -Id $trigger.Id | Get-WorkflowTrigger).Id | Should -Be $trigger.Id
     }
 }
+
+Describe 'Retention and health' {
+    BeforeAll {
+        Disable-TriggerHistory -Confirm:$false | Out-Null
+        Enable-TriggerHistory | Out-Null
+        $script:recent = New-SampleTrigger 'Recent change'
+        # Entries from 40 and 20 days ago, as a long-running history would hold them.
+        Invoke-TestSql $script:db @"
+INSERT INTO workflow_triggers_history (changed_at, operation, trigger_id, trigger_name, workflow_id, new_row)
+SELECT now() - make_interval(days => d), 'Insert', 900000 + d, 'Old ' || d, 'wf_multi', '{}'::jsonb FROM unnest(ARRAY[40, 20]) d;
+"@
+    }
+
+    It 'refuses to clear without -Before when no retention is set, and clears nothing' {
+        $refused = try { Clear-TriggerHistory -Confirm:$false -ErrorAction Stop } catch { $_ }
+        $refused.FullyQualifiedErrorId | Should -BeLike 'RetentionNotSet,*'
+        Get-TestScalar $script:db 'SELECT count(*) FROM workflow_triggers_history WHERE trigger_id > 900000' | Should -Be 2
+    }
+
+    It 'reports the history in Get-TriggerHealth, and warns when entries outlive the retention' {
+        Enable-TriggerHistory -RetentionDays 30 | Out-Null
+        $check = (Get-TriggerHealth).Checks | Where-Object Name -eq ChangeHistory
+        $check.Status | Should -Be 'Warn'
+        $check.Detail | Should -Match 'retention 30 day\(s\)'
+        $check.RecommendedAction | Should -Match 'Clear-TriggerHistory'
+    }
+
+    It 'clears what the retention no longer keeps, and says what it deleted and what is left' {
+        Clear-TriggerHistory -WhatIf | Out-Null
+        Get-TestScalar $script:db 'SELECT count(*) FROM workflow_triggers_history WHERE trigger_id > 900000' | Should -Be 2 -Because '-WhatIf deletes nothing'
+        $cleared = Clear-TriggerHistory -Confirm:$false
+        $cleared.Deleted | Should -Be 1
+        $cleared.Remaining | Should -BeGreaterThan 0
+        Get-TestScalar $script:db 'SELECT string_agg(trigger_name, '','') FROM workflow_triggers_history WHERE trigger_id > 900000' | Should -Be 'Old 20'
+        ((Get-TriggerHealth).Checks | Where-Object Name -eq ChangeHistory).Status | Should -Be 'Pass'
+        (Clear-TriggerHistory -Before (Get-Date).AddDays(-10) -Confirm:$false).Deleted | Should -Be 1
+        @(Get-TriggerHistory -Id $script:recent.Id).Count | Should -Be 1 -Because 'recent history stays'
+    }
+
+    It 'fails the health check when the history''s database triggers were dropped by hand' {
+        Invoke-TestSql $script:db 'DROP TRIGGER workflow_triggers_history_update ON workflow_triggers'
+        $check = (Get-TriggerHealth).Checks | Where-Object Name -eq ChangeHistory
+        $check.Status | Should -Be 'Fail'
+        $check.RecommendedAction | Should -Match 'Enable-TriggerHistory'
+        Enable-TriggerHistory | Out-Null
+        ((Get-TriggerHealth).Checks | Where-Object Name -eq ChangeHistory).Status | Should -Be 'Pass'
+    }
+}

@@ -53,6 +53,7 @@ public sealed class TriggerHealth
     public const string InvalidIndexCheck = "InvalidIndexes";
     public const string DuplicateIndexCheck = "DuplicateIndexes";
     public const string StatisticsCheck = "StatisticsFreshness";
+    public const string HistoryCheck = "ChangeHistory";
 
     /// <summary>Rows changed since the last analyze, as a share of the table, above which statistics count as stale.</summary>
     public const double StaleShare = 0.2;
@@ -127,7 +128,8 @@ public sealed class TriggerHealth
             async c => (IReadOnlyList<string>)(await c.QueryAsync<string>(new CommandDefinition(SchemaSteps.UnvalidatedChecksSql, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToList(),
             cancellationToken);
         var indexes = new IndexHealth(_connection).GetAsync(IndexHealth.DefaultLowUsageThreshold, cancellationToken);
-        await Task.WhenAll(new Task[] { role, schema, counts, statistics, indexes, unvalidated }.Concat(new Task?[] { orphans, foreignKey, brokenRoutes }.OfType<Task>())).ConfigureAwait(false);
+        var history = new History.ChangeHistory(_connection).GetStatusAsync(cancellationToken);
+        await Task.WhenAll(new Task[] { role, schema, counts, statistics, indexes, unvalidated, history }.Concat(new Task?[] { orphans, foreignKey, brokenRoutes }.OfType<Task>())).ConfigureAwait(false);
 
         var table = counts.Result;
         var checks = new List<TriggerHealthCheck>
@@ -143,6 +145,10 @@ public sealed class TriggerHealth
             CheckDuplicateIndexes(indexes.Result),
             role.Result.IsStandby ? StandbyStatistics(statistics.Result) : CheckStatistics(statistics.Result, table.TotalRecords, DateTime.UtcNow),
         };
+        if (CheckHistory(history.Result, DateTime.UtcNow) is { } historyCheck)
+        {
+            checks.Add(historyCheck);
+        }
 
         return new TriggerHealthReport
         {
@@ -156,6 +162,28 @@ public sealed class TriggerHealth
             ReplayLagSeconds = role.Result.ReplayLagSeconds,
             Checks = checks,
         };
+    }
+
+    // Only where history was turned on: its size and age, and whether it still records and is still cleared.
+    private static TriggerHealthCheck? CheckHistory(History.HistoryStatus history, DateTime utcNow)
+    {
+        if (history.Version is null)
+        {
+            return null;
+        }
+
+        var oldest = history.OldestEntry is { } first ? first.ToString("u") : "none";
+        var retention = history.RetentionDays is { } days ? $"retention {days} day(s)" : "no retention set";
+        var facts = $"{history.Entries:N0} entries, {history.SizeBytes / 1024.0 / 1024:N1} MB, oldest {oldest}, {retention}";
+        if (!history.Enabled)
+        {
+            return new(HistoryCheck, HealthStatus.Fail, $"The history table is there ({facts}) but its database triggers are gone: changes are not recorded.");
+        }
+
+        // A day of slack: a clean-up scheduled daily leaves up to a day more than the retention.
+        return History.ChangeHistory.RetentionCutoff(history, utcNow.AddDays(-1)) is { } cutoff && history.OldestEntry < cutoff
+            ? new(HistoryCheck, HealthStatus.Warn, $"Entries older than the retention are still there ({facts}): the clean-up has not run.")
+            : new(HistoryCheck, HealthStatus.Pass, $"On since {history.EnabledAt:u}: {facts}.");
     }
 
     // A standby replays the primary's planner statistics (pg_class.reltuples, pg_stats) but not its ANALYZE times,

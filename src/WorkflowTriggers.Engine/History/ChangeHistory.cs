@@ -77,6 +77,32 @@ public sealed class ChangeHistory
             cancellationToken,
             lockTimeout: TimeSpan.FromSeconds(30));
 
+    /// <summary>The cut-off a clear without a date uses: the retention's days before now. Null when no retention is set.</summary>
+    public static DateTime? RetentionCutoff(HistoryStatus status, DateTime utcNow) =>
+        status.RetentionDays is { } days ? utcNow.AddDays(-days) : null;
+
+    /// <summary>
+    /// Deletes the entries recorded before <paramref name="before"/>, oldest first, in transactions of
+    /// <paramref name="batchSize"/> entries so a large clean-up holds no long lock; yields each committed batch's count.
+    /// </summary>
+    public async IAsyncEnumerable<int> ClearAsync(DateTime before, int batchSize, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        const string sql = $"DELETE FROM {Table} WHERE id IN (SELECT id FROM {Table} WHERE changed_at < @Before ORDER BY changed_at, id LIMIT @BatchSize)";
+        while (true)
+        {
+            var deleted = await _connection.InTransactionAsync(
+                (c, t) => c.ExecuteAsync(new CommandDefinition(sql, new { Before = before.ToUniversalTime(), BatchSize = batchSize }, t, cancellationToken: cancellationToken)),
+                cancellationToken,
+                lockTimeout: TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+            if (deleted == 0)
+            {
+                yield break;
+            }
+
+            yield return deleted;
+        }
+    }
+
     private static Task LockAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken) =>
         connection.ExecuteAsync(new CommandDefinition($"SELECT pg_advisory_xact_lock({LockKeys.Schema})", transaction: transaction, commandTimeout: 0, cancellationToken: cancellationToken));
 

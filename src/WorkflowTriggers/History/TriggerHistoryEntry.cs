@@ -89,3 +89,13 @@ public sealed class TriggerHistoryStatus
         OldestEntry = LocalTime.Of(status.OldestEntry),
     };
 }
+
+/// <summary>What Clear-TriggerHistory deleted, and what is left.</summary>
+public sealed class TriggerHistoryClearResult
+{
+    public string Database { get; init; } = string.Empty;
+    public DateTime Before { get; init; }
+    public long Deleted { get; init; }
+    public long Remaining { get; init; }
+    public DateTime? OldestEntry { get; init; }
+}
