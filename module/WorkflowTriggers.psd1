@@ -44,6 +44,7 @@
         'Disable-TriggerHistory'
         'Get-TriggerHistory'
         'Clear-TriggerHistory'
+        'Restore-WorkflowTrigger'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -167,3 +167,68 @@ SELECT now() - make_interval(days => d), 'Insert', 900000 + d, 'Old ' || d, 'wf_
         ((Get-TriggerHealth).Checks | Where-Object Name -eq ChangeHistory).Status | Should -Be 'Pass'
     }
 }
+
+Describe 'Restore-WorkflowTrigger' {
+    BeforeAll { Enable-TriggerHistory | Out-Null }
+
+    It 'puts a changed config and a rename back exactly, with -WhatIf showing old and new values first' {
+        $trigger = New-SampleTrigger 'Restorable' -Extra @{ Config = '{"monitor_path": "/data/in", "nested": {"b": [1, 2], "a": null}}'; TargetNodeId = 'pdf_input_validator' }
+        $original = Get-TestScalar $script:db "SELECT config::text FROM workflow_triggers WHERE id = $($trigger.Id)"
+        Start-Sleep -Milliseconds 20
+        $moment = Get-Date
+        Start-Sleep -Milliseconds 20
+        Set-WorkflowTrigger -Id $trigger.Id -Name 'Renamed by mistake' -Config @{ monitor_path = '/elsewhere' }
+        Disable-WorkflowTrigger -Id $trigger.Id
+        $plan = Restore-WorkflowTrigger -Id $trigger.Id -AsOf $moment -WhatIf
+        $plan.Applied | Should -BeFalse
+        $name = $plan.Changes | Where-Object Field -eq Name
+        ($name.OldValue, $name.NewValue) | Should -Be @('Renamed by mistake', 'Restorable')
+        $plan.ChangedFields | Should -Be @('Name', 'IsActive', 'Config')
+        (Get-WorkflowTrigger -Id $trigger.Id).Name | Should -Be 'Renamed by mistake' -Because '-WhatIf writes nothing'
+        $restored = Restore-WorkflowTrigger -Id $trigger.Id -AsOf $moment -Reason 'undo' -Confirm:$false
+        $restored.Action | Should -Be 'Updated'
+        $restored.Applied | Should -BeTrue
+        $now = Get-WorkflowTrigger -Id $trigger.Id
+        ($now.Name, $now.IsActive, $now.TargetNodeId) | Should -Be @('Restorable', $true, 'pdf_input_validator')
+        Get-TestScalar $script:db "SELECT config = '$original'::jsonb FROM workflow_triggers WHERE id = $($trigger.Id)" | Should -Be 'True' -Because 'the config is equal as jsonb'
+        (Get-TriggerHistory -Id $trigger.Id | Select-Object -Last 1).Reason | Should -Be 'undo'
+    }
+
+    It 're-creates a deleted trigger with its id from the piped history entry of its deletion' {
+        $trigger = New-SampleTrigger 'Deleted by mistake' -Extra @{ Config = @{ keep = 'me' } }
+        Remove-WorkflowTrigger -Id $trigger.Id -Confirm:$false
+        $back = Get-TriggerHistory -Id $trigger.Id -Operation Delete | Restore-WorkflowTrigger -Confirm:$false
+        $back.Action | Should -Be 'Created'
+        $again = Get-WorkflowTrigger -Id $trigger.Id
+        $again.Name | Should -Be 'Deleted by mistake'
+        $again.Config.keep | Should -Be 'me'
+        New-SampleTrigger 'After the restore' | ForEach-Object Id | Should -BeGreaterThan $trigger.Id -Because 'the id sequence stays ahead of restored ids'
+    }
+
+    It 'leaves a trigger that did not exist then, or that history does not know, as it is' {
+        $moment = Get-Date
+        Start-Sleep -Milliseconds 20
+        $later = New-SampleTrigger 'Created later'
+        $errors = @()
+        Restore-WorkflowTrigger -Id $later.Id, 777777 -AsOf $moment -Confirm:$false -ErrorVariable errors -ErrorAction SilentlyContinue | Out-Null
+        $errors.FullyQualifiedErrorId | Should -Be @('TriggerAbsentThen,WorkflowTriggers.Commands.RestoreWorkflowTriggerCommand', 'TriggerNotInHistory,WorkflowTriggers.Commands.RestoreWorkflowTriggerCommand')
+        (Get-WorkflowTrigger -Id $later.Id).Name | Should -Be 'Created later'
+    }
+
+    It 'refuses a node that is no longer in the workflow unless -Force' {
+        $trigger = New-SampleTrigger 'Routed then' -Extra @{ TargetNodeId = 'pdf_input_validator' }
+        $moment = Get-Date
+        Start-Sleep -Milliseconds 20
+        Set-TriggerTargetNode -Id $trigger.Id -Clear
+        Invoke-TestSql $script:db "DELETE FROM workflow_nodes WHERE node_id = 'pdf_input_validator'"
+        try {
+            $refused = try { Restore-WorkflowTrigger -Id $trigger.Id -AsOf $moment -Confirm:$false -ErrorAction Stop } catch { $_ }
+            $refused.FullyQualifiedErrorId | Should -BeLike 'NodeNotInWorkflow,*'
+            (Get-WorkflowTrigger -Id $trigger.Id).TargetNodeId | Should -BeNullOrEmpty
+            (Restore-WorkflowTrigger -Id $trigger.Id -AsOf $moment -Force -Confirm:$false).Applied | Should -BeTrue
+        }
+        finally {
+            Invoke-TestSql $script:db "INSERT INTO workflow_nodes (workflow_id, node_id, node_type, name) VALUES ('wf_bd11290f923b', 'pdf_input_validator', 'input', 'PDF validator')"
+        }
+    }
+}

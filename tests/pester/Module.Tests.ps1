@@ -6,7 +6,7 @@ BeforeAll {
 Describe 'The built module' {
     It 'exports every cmdlet of the manifest, each with help: a synopsis and at least one example' {
         $commands = Get-Command -Module WorkflowTriggers
-        $commands.Count | Should -Be 32
+        $commands.Count | Should -Be 33
         foreach ($command in $commands) {
             $help = Get-Help $command.Name -Full
             $help.Synopsis | Should -Not -BeNullOrEmpty -Because "$($command.Name) needs a synopsis"
@@ -304,6 +304,7 @@ Describe 'Output types a script can name' {
         @{ Command = 'Test-TriggerHealth'; Type = 'WorkflowTriggers.TriggerHealthCheck'; Run = { Test-TriggerHealth -Detailed } }
         @{ Command = 'Enable-TriggerHistory'; Type = 'WorkflowTriggers.TriggerHistoryStatus'; Run = { Enable-TriggerHistory; Disable-WorkflowTrigger -Id 1 -Reason typed } }
         @{ Command = 'Get-TriggerHistory'; Type = 'WorkflowTriggers.TriggerHistoryEntry'; Run = { Get-TriggerHistory -Id 1 } }
+        @{ Command = 'Restore-WorkflowTrigger'; Type = 'WorkflowTriggers.TriggerImportResult'; Run = { Get-TriggerHistory -Id 1 | Select-Object -Last 1 | Restore-WorkflowTrigger -Confirm:$false } }
         @{ Command = 'Clear-TriggerHistory'; Type = 'WorkflowTriggers.TriggerHistoryClearResult'; Run = { Clear-TriggerHistory -Before (Get-Date).AddDays(-1) -Confirm:$false } }
         @{ Command = 'Disable-TriggerHistory'; Type = 'WorkflowTriggers.TriggerHistoryStatus'; Run = { Disable-TriggerHistory -Confirm:$false } }
         @{ Command = 'Disconnect-TriggerDatabase'; Type = $null; Run = { Disconnect-TriggerDatabase } }

@@ -28,6 +28,12 @@ public sealed class TriggerDocumentEntry
     public List<RuleViolation> Violations { get; } = new();
 
     /// <summary>
+    /// The id alone says which trigger this is (an entry made from this database's own change history): no check
+    /// that the trigger with that id still has the entry's name and workflow, since a restore may change both back.
+    /// </summary>
+    public bool IdNamesTrigger { get; set; }
+
+    /// <summary>
     /// The trigger this entry describes: <paramref name="existing"/> with the stated fields laid over it, or, for a
     /// new trigger, the stated fields with the defaults for the rest.
     /// </summary>

@@ -128,7 +128,7 @@ public sealed partial class TriggerImporter
             if (entry.Id is { } id)
             {
                 byId.TryGetValue(id, out existing);
-                if (existing is not null && (existing.WorkflowId != entry.WorkflowId || existing.Name != name) && !force)
+                if (existing is not null && (existing.WorkflowId != entry.WorkflowId || existing.Name != name) && !force && !entry.IdNamesTrigger)
                 {
                     Refuse("Id", id, "TriggerIdentityConflict",
                         $"Trigger {id} in this database is '{existing.Name}' (workflow {existing.WorkflowId}), not '{name}' (workflow {entry.WorkflowId}): the id may come from another database. " +
@@ -136,7 +136,7 @@ public sealed partial class TriggerImporter
                     continue;
                 }
 
-                if (existing is null && sameName.FirstOrDefault() is { } namesake && !force)
+                if (existing is null && sameName.FirstOrDefault() is { } namesake && !force && !entry.IdNamesTrigger)
                 {
                     Refuse("Id", id, "TriggerIdentityConflict",
                         $"No trigger has id {id} in this database, but trigger {namesake.Id} has workflow {entry.WorkflowId} and name '{name}': the id may come from another database. " +

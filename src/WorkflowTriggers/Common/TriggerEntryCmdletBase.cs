@@ -11,7 +11,7 @@ namespace WorkflowTriggers.Commands;
 /// pipeline (Import-Csv, ConvertFrom-Json, Get-WorkflowTrigger), both read by the file format's rules, and errors
 /// that carry the entry as their target.
 /// </summary>
-public abstract class TriggerEntryCmdletBase : TriggerCmdletBase
+public abstract class TriggerEntryCmdletBase : TriggerPlanCmdletBase
 {
     private protected const string PathSet = "Path";
     private protected const string InputObjectSet = "InputObject";
@@ -96,13 +96,6 @@ public abstract class TriggerEntryCmdletBase : TriggerCmdletBase
 
     /// <summary>Does the command's work for one file's entries, or for all the pipeline's; <paramref name="path"/> is null for the pipeline.</summary>
     private protected abstract void ProcessEntries(IReadOnlyList<TriggerDocumentEntry> entries, string? path);
-
-    /// <summary>An entry's refusal as an ErrorRecord whose target is the entry.</summary>
-    private protected static ErrorRecord EntryError(TriggerDocumentEntry entry, Engine.Triggers.RuleViolation violation, string? path)
-    {
-        var target = TriggerFileEntry.From(entry, path);
-        return EngineErrors.Violation(violation, (path is null ? string.Empty : $"{path}: ") + target, ErrorCategory.InvalidData, target);
-    }
 
     /// <summary>
     /// An object as the JSON of a file's entry: each property under its key (matched without regard to case, as

@@ -45,44 +45,8 @@ public sealed class ImportWorkflowTriggerCommand : TriggerEntryCmdletBase
         RequireWritable(Reason);
     }
 
-    private protected override void ProcessEntries(IReadOnlyList<TriggerDocumentEntry> entries, string? path)
-    {
-        var importer = new TriggerImporter(Database);
-        var plan = Await(ct => importer.PlanAsync(entries, Force, ct));
-        foreach (var (entry, violation) in plan.Refused.OrderBy(r => r.Entry.Index))
-        {
-            WriteError(EntryError(entry, violation, path));
-        }
-
-        var declined = new List<Engine.TriggersAsCode.TriggerImportResult>();
-        foreach (var item in plan.Items.Where(i => i.Action != Engine.TriggersAsCode.ImportAction.Unchanged))
-        {
-            if (!ShouldProcess(Target(item, path), Describe(item)))
-            {
-                declined.Add(item);
-            }
-        }
-
-        var (prune, prunePlanned) = PlanPrune(importer, plan, entries, path);
-        if (!WhatIfRequested && (plan.Items.Count > declined.Count || prune?.Approved.Count > 0))
-        {
-            plan.Items.RemoveAll(declined.Contains);
-            var outcome = Await(ct => importer.ApplyAsync(plan, Force, prune, ct));
-            plan.Items.AddRange(declined);
-            Report(plan, outcome, path);
-            return;
-        }
-
-        foreach (var item in plan.Items.OrderBy(i => i.Entry))
-        {
-            WriteObject(TriggerImportResult.From(item));
-        }
-
-        foreach (var trigger in prunePlanned)
-        {
-            WriteObject(TriggerImportResult.Pruned(trigger, PruneByDisabling, applied: false));
-        }
-    }
+    private protected override void ProcessEntries(IReadOnlyList<TriggerDocumentEntry> entries, string? path) =>
+        PlanConfirmApply(entries, path, Force, (importer, plan) => PlanPrune(importer, plan, entries, path), PruneByDisabling);
 
     /// <summary>
     /// Which triggers -Prune would remove, each confirmed (the request; null without -Prune), and the ones a plan
@@ -134,61 +98,4 @@ public sealed class ImportWorkflowTriggerCommand : TriggerEntryCmdletBase
 
         return (new PruneRequest(workflows, PruneByDisabling, approved), planned);
     }
-
-    private void Report(ImportPlan plan, ImportOutcome outcome, string? path)
-    {
-        // Committed rows first: an error under -ErrorAction Stop ends the command, and each must have been reported by then.
-        var notWritten = outcome.Refused.Select(r => r.Item).Concat(outcome.ChangedSincePlan).ToHashSet();
-        foreach (var item in plan.Items.Where(i => !notWritten.Contains(i)).OrderBy(i => i.Entry))
-        {
-            WriteObject(TriggerImportResult.From(item));
-        }
-
-        foreach (var pruned in outcome.Pruned)
-        {
-            WriteObject(TriggerImportResult.Pruned(pruned, PruneByDisabling, applied: true));
-        }
-
-        foreach (var (item, error) in outcome.Refused)
-        {
-            var target = TriggerFileEntry.From(item.Source, path);
-            WriteError(EngineErrors.From(
-                new TriggerEngineException(error.Kind, $"{target} was not written: the server refused its row ({error.Message})", error.SqlState, error),
-                "RowRefused",
-                ErrorCategory.InvalidData,
-                target));
-        }
-
-        foreach (var item in outcome.ChangedSincePlan)
-        {
-            var target = TriggerFileEntry.From(item.Source, path);
-            WriteError(new ErrorRecord(
-                new InvalidOperationException($"{target} was not written: the database changed since it was planned (another import or writer), so it now needs another change than the one approved. Import again to see the new plan."),
-                "ImportPlanChanged",
-                ErrorCategory.InvalidOperation,
-                target));
-        }
-    }
-
-    /// <summary>
-    /// The ShouldProcess target: the database's trigger for an update, and the entry too where the two differ in
-    /// name or workflow, so a prompt never names only the file's trigger when it is about to change another.
-    /// </summary>
-    private static string Target(Engine.TriggersAsCode.TriggerImportResult item, string? path)
-    {
-        var from = $"{(path is null ? "input" : System.IO.Path.GetFileName(path))} entry {item.Entry}";
-        if (item.Action == Engine.TriggersAsCode.ImportAction.Created)
-        {
-            return $"new trigger '{item.Name}' (workflow {item.WorkflowId}{(item.Id is { } id ? $", id {id}" : string.Empty)}) from {from}";
-        }
-
-        return item.DatabaseTrigger is { } other
-            ? $"{other} in the database, from {from} '{item.Name}' (workflow {item.WorkflowId})"
-            : $"{new TriggerKey(item.Id!.Value, item.Name, item.WorkflowId)} from {from}";
-    }
-
-    private static string Describe(Engine.TriggersAsCode.TriggerImportResult item) =>
-        item.Action == Engine.TriggersAsCode.ImportAction.Created
-            ? "Create"
-            : "Update " + string.Join("; ", item.Changes.Select(c => TriggerFieldChange.From(c).ToString()));
 }

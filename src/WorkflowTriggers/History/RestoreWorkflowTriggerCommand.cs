@@ -1,0 +1,122 @@
+using System.Management.Automation;
+using WorkflowTriggers.Engine.History;
+using WorkflowTriggers.Engine.TriggersAsCode;
+
+namespace WorkflowTriggers.Commands;
+
+/// <summary>
+/// Puts triggers back as change history recorded them at a moment (-AsOf), or as they were just before piped history
+/// entries: changed fields get their old values, deleted triggers come back with their ids. It goes through the
+/// import path: the file format's rules, the routing rule, a plan checked again under its lock, -WhatIf with old
+/// and new values, and -Confirm per trigger.
+/// </summary>
+[Cmdlet(VerbsData.Restore, "WorkflowTrigger", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(TriggerImportResult))]
+public sealed class RestoreWorkflowTriggerCommand : TriggerPlanCmdletBase
+{
+    private readonly List<int> _ids = new();
+    private readonly Dictionary<int, (string? RowJson, DateTime ChangedAt)> _before = new();
+
+    /// <summary>The triggers to put back.</summary>
+    [Parameter(Position = 0)]
+    [ValidateRange(1, int.MaxValue)]
+    public int[]? Id { get; set; }
+
+    /// <summary>
+    /// History entries (Get-TriggerHistory): without -AsOf, each trigger goes back to its state just before the entry.
+    /// Triggers, records with an Id and ids name triggers for -AsOf.
+    /// </summary>
+    [Parameter(ValueFromPipeline = true)]
+    public PSObject[]? InputObject { get; set; }
+
+    /// <summary>The moment whose state to put back (local time unless it says otherwise).</summary>
+    [Parameter]
+    public DateTime? AsOf { get; set; }
+
+    /// <summary>Put triggers back even where their target node is no longer a node of their workflow.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    /// <summary>Why this write is made: recorded with each of its change history entries.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Reason { get; set; }
+
+    protected override void BeginProcessing() => RequireWritable(Reason);
+
+    protected override void ProcessRecord()
+    {
+        _ids.AddRange(Id ?? Array.Empty<int>());
+        foreach (var input in InputObject ?? Array.Empty<PSObject>())
+        {
+            if (PipedTrigger.From(input, out var notATrigger) is not { } trigger)
+            {
+                WriteError(PipedTrigger.NotATriggerError(input, notATrigger!));
+                continue;
+            }
+
+            _ids.Add(trigger.Id);
+            if (AsOf is null && input.Properties["HistoryId"] is not null && input.Properties["ChangedAt"]?.Value is DateTime changedAt)
+            {
+                // The earliest piped entry of a trigger wins: undoing a run of changes goes back to before the first.
+                var oldRow = input.Properties["OldRowJson"]?.Value as string;
+                if (!_before.TryGetValue(trigger.Id, out var known) || changedAt < known.ChangedAt)
+                {
+                    _before[trigger.Id] = (oldRow, changedAt);
+                }
+            }
+        }
+    }
+
+    protected override void EndProcessing()
+    {
+        if (_ids.Count == 0)
+        {
+            return;
+        }
+
+        var moment = AsOf;
+        if (moment is null && _ids.Any(id => !_before.ContainsKey(id)))
+        {
+            ThrowTerminatingError(new ErrorRecord(
+                new ArgumentException("Say which moment to put back: -AsOf, or pipe history entries from Get-TriggerHistory (each goes back to just before its change).", nameof(AsOf)),
+                "RestorePointMissing",
+                ErrorCategory.InvalidArgument,
+                null));
+        }
+
+        var points = moment is { } asOf
+            ? Await(ct => new TriggerRestore(Database).StateAtAsync(_ids, asOf, ct))
+            : _ids.Distinct().Order().Select(id => new RestorePoint(id, _before[id].RowJson is null ? RestoreState.Absent : RestoreState.Existed, _before[id].RowJson, _before[id].ChangedAt)).ToList();
+        var label = moment is { } at ? $"history as of {at:yyyy-MM-dd HH:mm:ss}" : "history before the piped changes";
+        var entries = new List<TriggerDocumentEntry>();
+        foreach (var point in points)
+        {
+            switch (point.State)
+            {
+                case RestoreState.Existed:
+                    entries.Add(TriggerRestore.EntryOf(entries.Count, point.RowJson!));
+                    break;
+                case RestoreState.Absent:
+                    WriteError(new ErrorRecord(
+                        new ItemNotFoundException($"Trigger {point.TriggerId} did not exist at that moment (history shows it {(point.ChangedAt is { } t ? $"at {LocalTime.Of(t):yyyy-MM-dd HH:mm:ss}" : "so")}), so there is nothing to put back; it is left as it is. Remove-WorkflowTrigger removes it."),
+                        "TriggerAbsentThen",
+                        ErrorCategory.ObjectNotFound,
+                        point.TriggerId));
+                    break;
+                default:
+                    WriteError(new ErrorRecord(
+                        new ItemNotFoundException($"Change history has no entry of trigger {point.TriggerId} (history was off when it last changed, or has been cleared), so its state then is not known; it is left as it is."),
+                        "TriggerNotInHistory",
+                        ErrorCategory.ObjectNotFound,
+                        point.TriggerId));
+                    break;
+            }
+        }
+
+        if (entries.Count > 0)
+        {
+            PlanConfirmApply(entries, label, Force);
+        }
+    }
+}
