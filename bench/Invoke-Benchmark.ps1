@@ -4,7 +4,8 @@
     Measures the module against psql on a throwaway PostgreSQL and writes bench/results.md.
 .DESCRIPTION
     Every figure comes from one run on this machine, side by side: bulk create, indexed lookup, streaming a large
-    table, bulk routing, backfill, health checks and tab completion on the large table, and Import-Module cost. Needs psql (Debian's postgresql-client) for the baselines.
+    table, bulk routing, backfill, health checks and tab completion on the large table, change history's cost,
+    and Import-Module cost. Needs psql (Debian's postgresql-client) for the baselines.
 #>
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
@@ -163,8 +164,37 @@ WHERE f.workflow_id = t.workflow_id AND t.target_node_id IS NULL;
         $offered = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.Count
         $runs = foreach ($run in 1..5) { Seconds { TabExpansion2 -inputScript $line -cursorColumn $line.Length } }
         $sorted = $runs | Sort-Object
-        Add-Result "Tab completion of ``$($line -replace '\|', '\|')`` on $Rows triggers ($offered offered; median of 5)" ('{0:N0} ms, slowest {1:N0} ms' -f ($sorted[2] * 1000), ($sorted[4] * 1000)) '' '' 'under 300 ms'
+        Add-Result "Tab completion of ``$line`` on $Rows triggers ($offered offered; median of 5)" ('{0:N0} ms, slowest {1:N0} ms' -f ($sorted[2] * 1000), ($sorted[4] * 1000)) '' '' 'under 300 ms'
     }
+
+    # 10. Change history: what it adds to the backfill of every trigger and to 100,000 piped creates, each measured with
+    # history off and on in this run from the same state; then one trigger's history read from the $Rows entries the
+    # backfill recorded.
+    Invoke-Psql $reset
+    $backfillOff = Seconds { Invoke-TriggerBackfill }
+    Invoke-Psql $reset
+    Enable-TriggerHistory | Out-Null
+    $backfillOn = Seconds { $script:historySummary = Invoke-TriggerBackfill -Reason 'benchmark' }
+    Add-Result "Invoke-TriggerBackfill of $($script:historySummary.Updated) triggers with change history on vs off" ('{0:N1} s' -f $backfillOn) ('off: {0:N1} s' -f $backfillOff) ('+{0:N0} %' -f (100 * ($backfillOn / $backfillOff - 1))) 'at most +30 %'
+
+    $historyIds = 1..200 | ForEach-Object { Get-Random -Minimum 1 -Maximum $Rows }
+    Get-TriggerHistory -Id 1 | Out-Null
+    $reads = foreach ($id in $historyIds) {
+        $watch = [Diagnostics.Stopwatch]::StartNew()
+        $entries = @(Get-TriggerHistory -Id $id)
+        $watch.Elapsed.TotalMilliseconds
+    }
+    $sortedReads = $reads | Sort-Object
+    $historyRows = (Get-TriggerHealth).Checks | Where-Object Name -eq ChangeHistory | ForEach-Object Detail
+    Add-Result "Get-TriggerHistory -Id on a history of $Rows+ entries (200 calls)" ('p50 {0:N2} ms, p99 {1:N2} ms' -f $sortedReads[100], $sortedReads[197]) "$historyRows" '' 'p50 under 5 ms'
+
+    $creates = @{}
+    foreach ($mode in 'on', 'off') {
+        if ($mode -eq 'off') { Disable-TriggerHistory -Confirm:$false | Out-Null }
+        $creates[$mode] = Seconds { $objects | ForEach-Object { $_.WorkflowId = 'wf_000000000003'; $_ } | New-WorkflowTrigger }
+        Invoke-Psql "DELETE FROM workflow_triggers WHERE name LIKE 'Bulk trigger %'"
+    }
+    Add-Result "Create $BulkRows triggers (piped New-WorkflowTrigger) with change history on vs off" ('{0:N2} s' -f $creates.on) ('off: {0:N2} s' -f $creates.off) ('+{0:N0} %' -f (100 * ($creates.on / $creates.off - 1))) 'at most +30 %'
 
     # 6. Import-Module cost: a pwsh start with the import against a bare pwsh start, interleaved so drift on a busy
     # machine hits both alike (medians of nine), and the import itself timed inside the process.
