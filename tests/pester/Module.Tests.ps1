@@ -124,7 +124,7 @@ Update-PSResource WorkflowTriggers -Repository WorkflowTriggersLocal -Scope Curr
 
     It 'has about_WorkflowTriggers with every concept, found by Get-Help like cmdlet help' {
         $about = Get-Help about_WorkflowTriggers | Out-String
-        foreach ($concept in 'CONNECTION RESOLUTION', 'BATCHING AND TRANSACTIONS', 'CONCURRENCY', 'ROUTING RULE', 'SCHEMA VERSIONS', 'POOLERS AND STANDBYS', 'HELP') {
+        foreach ($concept in 'CONNECTION RESOLUTION', 'BATCHING AND TRANSACTIONS', 'CONCURRENCY', 'ROUTING RULE', 'SCHEMA VERSIONS', 'POOLERS AND STANDBYS', 'CHANGE HISTORY', 'HELP') {
             $about | Should -Match $concept
         }
         (Get-Help about_WorkflowTriggers_Errors | Out-String) | Should -Match 'SessionRequired \(InvalidOperation\)'

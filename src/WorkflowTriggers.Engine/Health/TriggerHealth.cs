@@ -128,7 +128,7 @@ public sealed class TriggerHealth
             async c => (IReadOnlyList<string>)(await c.QueryAsync<string>(new CommandDefinition(SchemaSteps.UnvalidatedChecksSql, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToList(),
             cancellationToken);
         var indexes = new IndexHealth(_connection).GetAsync(IndexHealth.DefaultLowUsageThreshold, cancellationToken);
-        var history = new History.ChangeHistory(_connection).GetStatusAsync(cancellationToken);
+        var history = HistoryStatusAsync(cancellationToken);
         await Task.WhenAll(new Task[] { role, schema, counts, statistics, indexes, unvalidated, history }.Concat(new Task?[] { orphans, foreignKey, brokenRoutes }.OfType<Task>())).ConfigureAwait(false);
 
         var table = counts.Result;
@@ -164,9 +164,27 @@ public sealed class TriggerHealth
         };
     }
 
-    // Only where history was turned on: its size and age, and whether it still records and is still cleared.
-    private static TriggerHealthCheck? CheckHistory(History.HistoryStatus history, DateTime utcNow)
+    // A user who may read the triggers but not their history still gets the rest of the report.
+    private async Task<History.HistoryStatus?> HistoryStatusAsync(CancellationToken cancellationToken)
     {
+        try
+        {
+            return await new History.ChangeHistory(_connection).GetStatusAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (TriggerEngineException ex) when (ex.Kind == TriggerErrorKind.PermissionDenied)
+        {
+            return null;
+        }
+    }
+
+    // Only where history was turned on: its size and age, and whether it still records and is still cleared.
+    private static TriggerHealthCheck? CheckHistory(History.HistoryStatus? history, DateTime utcNow)
+    {
+        if (history is null)
+        {
+            return new(HistoryCheck, HealthStatus.Pass, "Change history is there, but this user may not read it, so its size and age are not judged.");
+        }
+
         if (history.Version is null)
         {
             return null;

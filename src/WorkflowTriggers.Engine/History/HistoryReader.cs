@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Dapper;
+using Npgsql;
 using WorkflowTriggers.Engine.Common;
 using WorkflowTriggers.Engine.Connections;
 using WorkflowTriggers.Engine.Triggers;
@@ -98,6 +99,28 @@ public sealed class HistoryReader
 
     public HistoryReader(TriggerConnection connection) => _connection = connection;
 
+    private static void AddParameters(NpgsqlCommand command, HistoryFilter filter)
+    {
+        if (filter.Ids is not null) command.Parameters.Add(new NpgsqlParameter<int[]>("Ids", filter.Ids.ToArray()));
+        if (filter.WorkflowIds is not null) command.Parameters.Add(new NpgsqlParameter<string[]>("WorkflowIds", filter.WorkflowIds.ToArray()));
+        if (filter.Since is { } since) command.Parameters.Add(new NpgsqlParameter<DateTime>("Since", since.ToUniversalTime()));
+        if (filter.Until is { } until) command.Parameters.Add(new NpgsqlParameter<DateTime>("Until", until.ToUniversalTime()));
+        if (filter.Users is not null) command.Parameters.Add(new NpgsqlParameter<string[]>("Users", filter.Users.ToArray()));
+        if (filter.Operations is not null) command.Parameters.Add(new NpgsqlParameter<string[]>("Operations", filter.Operations.Select(o => o.ToString()).ToArray()));
+    }
+
+    private async Task<T> Guard<T>(Func<Task<T>> work)
+    {
+        try
+        {
+            return await work().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            throw _connection.Translate(ex);
+        }
+    }
+
     /// <summary>Entries matching <paramref name="filter"/>, oldest first (by time, then by the order they were recorded).</summary>
     public async IAsyncEnumerable<HistoryEntry> QueryAsync(HistoryFilter filter, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -113,48 +136,28 @@ public sealed class HistoryReader
             .Where(p => p.Given).Select(p => p.Sql).ToList();
         // The predicates are fixed text chosen by which filters are given; every value travels as a parameter.
         var sql = $"SELECT {Columns} FROM {ChangeHistory.Table} h{(where.Count == 0 ? string.Empty : " WHERE " + string.Join(" AND ", where))} ORDER BY h.changed_at, h.id";
-        var parameters = new
-        {
-            Ids = filter.Ids?.ToArray(),
-            WorkflowIds = filter.WorkflowIds?.ToArray(),
-            Since = filter.Since?.ToUniversalTime(),
-            Until = filter.Until?.ToUniversalTime(),
-            Users = filter.Users?.ToArray(),
-            Operations = filter.Operations?.Select(o => o.ToString()).ToArray(),
-        };
-
         var connection = await _connection.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            var on = await _connection.ReadAsync(
-                c => c.ExecuteScalarAsync<bool>(new CommandDefinition($"SELECT to_regclass('{ChangeHistory.Table}') IS NOT NULL", cancellationToken: cancellationToken)),
-                cancellationToken).ConfigureAwait(false);
-            if (!on)
+            var command = new NpgsqlCommand($"SELECT to_regclass('{ChangeHistory.Table}') IS NOT NULL", connection);
+            await using (command.ConfigureAwait(false))
             {
-                throw TriggerEngineException.MissingTable(ChangeHistory.Table, _connection.ToString(), "Change history is not on in this database.");
-            }
-
-            var rows = connection.QueryUnbufferedAsync<HistoryEntry>(sql, parameters).GetAsyncEnumerator(cancellationToken);
-            await using (rows.ConfigureAwait(false))
-            {
-                while (true)
+                if (!(bool)(await Guard(() => command.ExecuteScalarAsync(cancellationToken)).ConfigureAwait(false))!)
                 {
-                    bool more;
-                    try
-                    {
-                        more = await rows.MoveNextAsync().ConfigureAwait(false);
-                    }
-                    catch (Exception ex)
-                    {
-                        throw _connection.Translate(ex);
-                    }
+                    throw TriggerEngineException.MissingTable(ChangeHistory.Table, _connection.ToString(), "Change history is not on in this database.");
+                }
 
-                    if (!more)
+                // Dapper's row parser over the driver's own command and reader: typed rows, one at a time.
+                command.CommandText = sql;
+                AddParameters(command, filter);
+                var reader = await Guard(() => command.ExecuteReaderAsync(cancellationToken)).ConfigureAwait(false);
+                await using (reader.ConfigureAwait(false))
+                {
+                    var parse = reader.GetRowParser<HistoryEntry>();
+                    while (await Guard(() => reader.ReadAsync(cancellationToken)).ConfigureAwait(false))
                     {
-                        yield break;
+                        yield return parse(reader);
                     }
-
-                    yield return rows.Current;
                 }
             }
         }
