@@ -232,3 +232,24 @@ Describe 'Restore-WorkflowTrigger' {
         }
     }
 }
+
+Describe 'Change history across schema steps' {
+    It 'keeps recording through a downgrade that drops target_node_id and the upgrade that brings it back' {
+        $db = New-TestDatabase
+        try {
+            Add-EngineTables $db
+            Install-TriggerSchema -ConnectionString $db | Out-Null
+            Enable-TriggerHistory -ConnectionString $db | Out-Null
+            $trigger = New-WorkflowTrigger -ConnectionString $db -Name 'Across versions' -WorkflowId wf_bd11290f923b -Source webhook-event-source -EventType webhook_received -TargetNodeId pdf_input_validator
+            Install-TriggerSchema -ConnectionString $db -Version 1.0.0 -Force -Confirm:$false | Out-Null
+            # The module itself needs 2.0.0; the engine's application writes to 1.0.0 as it is.
+            Invoke-TestSql $db "BEGIN; SELECT set_config('workflow_triggers.reason', 'still recorded', true); UPDATE workflow_triggers SET description = 'on 1.0.0' WHERE id = $($trigger.Id); COMMIT;"
+            Install-TriggerSchema -ConnectionString $db | Out-Null
+            Set-TriggerTargetNode -ConnectionString $db -Id $trigger.Id -NodeId pdf_input_validator -Reason 'node again'
+            $entries = @(Get-TriggerHistory -ConnectionString $db -Id $trigger.Id -Operation Update)
+            $entries.Reason | Should -Be @('still recorded', 'node again')
+            $entries[1].ChangedFields | Should -Be 'TargetNodeId'
+        }
+        finally { Remove-TestDatabase $db }
+    }
+}

@@ -45,13 +45,11 @@ public sealed class ChangeHistory
             async (c, t) =>
             {
                 await LockAsync(c, t, cancellationToken).ConfigureAwait(false);
-                var schema = await c.ExecuteScalarAsync<string?>(new CommandDefinition(
-                    "SELECT quote_ident(n.nspname) FROM pg_class r JOIN pg_namespace n ON n.oid = r.relnamespace WHERE r.oid = to_regclass('workflow_triggers')",
-                    transaction: t,
-                    cancellationToken: cancellationToken)).ConfigureAwait(false)
-                    ?? throw TriggerEngineException.MissingTable("workflow_triggers", _connection.ToString(), "Change history records its changes.");
-                // The schema name is the server's own quoting of a catalog name, never a caller's text.
-                await c.ExecuteAsync(new CommandDefinition(CreateSql(schema), transaction: t, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                if (!await CreateAsync(c, t, cancellationToken).ConfigureAwait(false))
+                {
+                    throw TriggerEngineException.MissingTable("workflow_triggers", _connection.ToString(), "Change history records its changes.");
+                }
+
                 await c.ExecuteAsync(new CommandDefinition(
                     $"""
                     INSERT INTO {SettingsTable} (version, retention_days) VALUES (@Version, @RetentionDays)
@@ -103,6 +101,40 @@ public sealed class ChangeHistory
         }
     }
 
+    /// <summary>
+    /// Makes the recording function again for the table's columns as they are now, when history is on: the schema
+    /// steps call it in their own transaction, so a column added or dropped is recorded from the same commit on, and
+    /// no write ever meets a function that names a column the table no longer has.
+    /// </summary>
+    internal static async Task RefreshIfOnAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        if (await connection.ExecuteScalarAsync<bool>(new CommandDefinition($"SELECT to_regclass('{SettingsTable}') IS NOT NULL", transaction: transaction, cancellationToken: cancellationToken)).ConfigureAwait(false))
+        {
+            await CreateAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    // The objects, for the columns workflow_triggers has now; false when there is no such table.
+    private static async Task<bool> CreateAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        var table = await connection.QueryFirstOrDefaultAsync<(string? Schema, string[]? Columns)>(new CommandDefinition(
+            """
+            SELECT quote_ident(n.nspname), array(SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped)
+            FROM pg_class r JOIN pg_namespace n ON n.oid = r.relnamespace WHERE r.oid = to_regclass('workflow_triggers')
+            """,
+            transaction: transaction,
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+        if (table.Schema is null)
+        {
+            return false;
+        }
+
+        // The schema name is the server's own quoting of a catalog name; the columns come from a fixed list.
+        var recorded = RecordedColumns.Where(table.Columns!.Contains).ToList();
+        await connection.ExecuteAsync(new CommandDefinition(CreateSql(table.Schema, recorded), transaction: transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return true;
+    }
+
     private static Task LockAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken) =>
         connection.ExecuteAsync(new CommandDefinition($"SELECT pg_advisory_xact_lock({LockKeys.Schema})", transaction: transaction, commandTimeout: 0, cancellationToken: cancellationToken));
 
@@ -130,7 +162,15 @@ public sealed class ChangeHistory
             cancellationToken: cancellationToken)).ConfigureAwait(false);
     }
 
-    private static string CreateSql(string schema) => $$"""
+    /// <summary>The columns an update's entry records, old and new, when they change (updated_at and id never do on their own).</summary>
+    private static readonly string[] RecordedColumns = { "name", "description", "workflow_id", "source", "event_type", "target_node_id", "is_active", "config" };
+
+    // Only what changed, as {"column": value}: one small object per side, built from constants where nothing changed.
+    private static string Changed(IReadOnlyList<string> columns, string side) => string.Join(
+        "\n                      || ",
+        columns.Select(c => $"(CASE WHEN o.{c} IS DISTINCT FROM n.{c} THEN jsonb_build_object('{c}', {side}.{c}) ELSE '{{}}'::jsonb END)"));
+
+    private static string CreateSql(string schema, IReadOnlyList<string> columns) => $$"""
         CREATE TABLE IF NOT EXISTS {{Table}} (
             id BIGSERIAL PRIMARY KEY,
             changed_at TIMESTAMPTZ NOT NULL DEFAULT statement_timestamp(),
@@ -159,19 +199,31 @@ public sealed class ChangeHistory
         -- session_user still names who made the change. The fixed search_path keeps the function to its own schema.
         CREATE OR REPLACE FUNCTION {{schema}}.{{Function}}() RETURNS trigger
         LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $body$
+        DECLARE
+            -- Once per statement, not per row.
+            at TIMESTAMPTZ := statement_timestamp();
+            who TEXT := session_user;
+            app TEXT := nullif(current_setting('application_name', true), '');
+            client INET := inet_client_addr();
+            xid BIGINT := txid_current();
+            why TEXT := nullif(current_setting('{{ReasonSetting}}', true), '');
         BEGIN
             IF TG_OP = 'INSERT' THEN
-                INSERT INTO {{schema}}.{{Table}} (operation, trigger_id, trigger_name, workflow_id, new_row)
-                SELECT 'Insert', n.id, n.name, n.workflow_id, to_jsonb(n) FROM new_rows n;
+                -- The new row is the trigger itself, and each later change records its old values: who, when and why suffice.
+                INSERT INTO {{schema}}.{{Table}} (changed_at, operation, trigger_id, trigger_name, workflow_id, database_user, application_name, client_addr, transaction_id, reason)
+                SELECT at, 'Insert', n.id, n.name, n.workflow_id, who, app, client, xid, why FROM new_rows n;
             ELSIF TG_OP = 'UPDATE' THEN
-                -- A statement that rewrites a row with its own values changes nothing worth a history entry.
-                INSERT INTO {{schema}}.{{Table}} (operation, trigger_id, trigger_name, workflow_id, old_row, new_row)
-                SELECT 'Update', n.id, n.name, n.workflow_id, to_jsonb(o), to_jsonb(n)
+                -- The changed columns only, old and new; a row rewritten with its own values records nothing.
+                INSERT INTO {{schema}}.{{Table}} (changed_at, operation, trigger_id, trigger_name, workflow_id, database_user, application_name, client_addr, transaction_id, reason, old_row, new_row)
+                SELECT at, 'Update', n.id, n.name, n.workflow_id, who, app, client, xid, why,
+                       {{Changed(columns, "o")}},
+                       {{Changed(columns, "n")}}
                 FROM new_rows n JOIN old_rows o ON o.id = n.id
-                WHERE to_jsonb(o) - 'updated_at' IS DISTINCT FROM to_jsonb(n) - 'updated_at';
+                WHERE {{string.Join(" OR ", columns.Select(c => $"o.{c} IS DISTINCT FROM n.{c}"))}};
             ELSE
-                INSERT INTO {{schema}}.{{Table}} (operation, trigger_id, trigger_name, workflow_id, old_row)
-                SELECT 'Delete', o.id, o.name, o.workflow_id, to_jsonb(o) FROM old_rows o;
+                -- The whole row: what puts a deleted trigger back.
+                INSERT INTO {{schema}}.{{Table}} (changed_at, operation, trigger_id, trigger_name, workflow_id, database_user, application_name, client_addr, transaction_id, reason, old_row)
+                SELECT at, 'Delete', o.id, o.name, o.workflow_id, who, app, client, xid, why, to_jsonb(o) FROM old_rows o;
             END IF;
             RETURN NULL;
         END

@@ -15,32 +15,32 @@ public enum RestoreState
     /// <summary>It did not exist: deleted before the moment, or created after it.</summary>
     Absent,
 
-    /// <summary>History has no entry of it on either side of the moment.</summary>
+    /// <summary>History does not reach back to the moment, or has no entry of a trigger that is not there now.</summary>
     Unknown,
 }
 
-/// <summary>A trigger at a moment, as change history tells it: <see cref="ChangedAt"/> is the change that says so.</summary>
-public sealed record RestorePoint(int TriggerId, RestoreState State, string? RowJson, DateTime? ChangedAt);
+/// <summary>A trigger at a moment, as change history tells it.</summary>
+public sealed record RestorePoint(int TriggerId, RestoreState State, string? RowJson);
 
 /// <summary>
-/// Finds triggers' states at a moment in change history. The latest entry at or before the moment gives the row
-/// after it; where there is none, the first entry after the moment gives the row before it (an insert after the
-/// moment means the trigger did not exist yet). Putting a state back goes through the import path, as entries.
+/// A moment to go back to, for one trigger: just before its change <paramref name="FromHistoryId"/> recorded at
+/// <paramref name="At"/>, or (with <see cref="long.MaxValue"/>) the end of <paramref name="At"/>.
+/// </summary>
+public readonly record struct RestoreCut(int TriggerId, DateTime At, long FromHistoryId = long.MaxValue);
+
+/// <summary>
+/// Finds triggers' states at a moment by walking back from now: the trigger as it is (or nothing), then each change
+/// recorded after the moment undone, newest first. An update's entry holds the old values of what it changed, a
+/// delete's the whole row, and an insert means nothing was there before. Putting a state back goes through the
+/// import path, as entries.
 /// </summary>
 public sealed class TriggerRestore
 {
-    private const string StateSql = $"""
-        SELECT i.id AS TriggerId,
-               b.operation AS BeforeOperation, b.changed_at AS BeforeAt, b.new_row::text AS BeforeRow,
-               a.operation AS AfterOperation, a.changed_at AS AfterAt, a.old_row::text AS AfterOldRow
-        FROM unnest(@Ids::int[]) i(id)
-        LEFT JOIN LATERAL (
-            SELECT h.operation, h.changed_at, h.new_row FROM {ChangeHistory.Table} h
-            WHERE h.trigger_id = i.id AND h.changed_at <= @AsOf ORDER BY h.changed_at DESC, h.id DESC LIMIT 1) b ON true
-        LEFT JOIN LATERAL (
-            SELECT h.operation, h.changed_at, h.old_row FROM {ChangeHistory.Table} h
-            WHERE h.trigger_id = i.id AND h.changed_at > @AsOf ORDER BY h.changed_at, h.id LIMIT 1) a ON true
-        ORDER BY i.id
+    private const string ChangesSql = $"""
+        SELECT c.trigger_id AS TriggerId, h.operation AS Operation, h.old_row::text AS OldRow
+        FROM unnest(@Ids::int[], @Ats::timestamptz[], @FromIds::bigint[]) c(trigger_id, at, from_id)
+        JOIN {ChangeHistory.Table} h ON h.trigger_id = c.trigger_id AND (h.changed_at > c.at OR (h.changed_at = c.at AND h.id >= c.from_id))
+        ORDER BY c.trigger_id, h.changed_at DESC, h.id DESC
         """;
 
     private static readonly (string Column, string Key)[] Keys =
@@ -53,18 +53,35 @@ public sealed class TriggerRestore
 
     public TriggerRestore(TriggerConnection connection) => _connection = connection;
 
-    /// <summary>Each trigger's state at <paramref name="asOf"/>, in id order.</summary>
-    public Task<IReadOnlyList<RestorePoint>> StateAtAsync(IReadOnlyList<int> ids, DateTime asOf, CancellationToken cancellationToken) =>
+    /// <summary>Each trigger's state at its cut, in id order.</summary>
+    public Task<IReadOnlyList<RestorePoint>> StateAtAsync(IReadOnlyList<RestoreCut> cuts, CancellationToken cancellationToken) =>
         _connection.ReadAsync(
             async c =>
             {
-                if (!await c.ExecuteScalarAsync<bool>(new CommandDefinition($"SELECT to_regclass('{ChangeHistory.Table}') IS NOT NULL", cancellationToken: cancellationToken)).ConfigureAwait(false))
+                var enabledAt = await c.QueryFirstOrDefaultAsync<DateTime?>(new CommandDefinition(
+                    $"SELECT CASE WHEN to_regclass('{ChangeHistory.SettingsTable}') IS NOT NULL THEN (SELECT enabled_at FROM {ChangeHistory.SettingsTable}) END",
+                    cancellationToken: cancellationToken)).ConfigureAwait(false);
+                if (enabledAt is null)
                 {
                     throw TriggerEngineException.MissingTable(ChangeHistory.Table, _connection.ToString(), "Change history is not on in this database.");
                 }
 
-                var rows = await c.QueryAsync<StateRow>(new CommandDefinition(StateSql, new { Ids = ids.Distinct().ToArray(), AsOf = asOf.ToUniversalTime() }, cancellationToken: cancellationToken)).ConfigureAwait(false);
-                return (IReadOnlyList<RestorePoint>)rows.Select(Point).ToList();
+                var ids = cuts.Select(k => k.TriggerId).ToArray();
+                var now = (await c.QueryAsync<(int Id, string Row)>(new CommandDefinition(
+                        "SELECT t.id, to_jsonb(t)::text FROM workflow_triggers t WHERE t.id = ANY(@Ids)", new { Ids = ids }, cancellationToken: cancellationToken)).ConfigureAwait(false))
+                    .ToDictionary(r => r.Id, r => r.Row);
+                var changes = (await c.QueryAsync<ChangeRow>(new CommandDefinition(
+                        ChangesSql,
+                        new { Ids = ids, Ats = cuts.Select(k => k.At.ToUniversalTime()).ToArray(), FromIds = cuts.Select(k => k.FromHistoryId).ToArray() },
+                        cancellationToken: cancellationToken)).ConfigureAwait(false))
+                    .ToLookup(r => r.TriggerId);
+                var known = (await c.QueryAsync<int>(new CommandDefinition(
+                    $"SELECT DISTINCT trigger_id FROM {ChangeHistory.Table} WHERE trigger_id = ANY(@Ids)", new { Ids = ids }, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToHashSet();
+                return (IReadOnlyList<RestorePoint>)cuts.OrderBy(k => k.TriggerId)
+                    .Select(k => k.At.ToUniversalTime() < enabledAt.Value.ToUniversalTime() || (!now.ContainsKey(k.TriggerId) && !known.Contains(k.TriggerId))
+                        ? new RestorePoint(k.TriggerId, RestoreState.Unknown, null)
+                        : WalkBack(k.TriggerId, now.GetValueOrDefault(k.TriggerId), changes[k.TriggerId]))
+                    .ToList();
             },
             cancellationToken);
 
@@ -86,14 +103,34 @@ public sealed class TriggerRestore
         return parsed;
     }
 
-    private static RestorePoint Point(StateRow row) => row switch
+    private static RestorePoint WalkBack(int id, string? current, IEnumerable<ChangeRow> newestFirst)
     {
-        { BeforeOperation: "Insert" or "Update" } => new(row.TriggerId, RestoreState.Existed, row.BeforeRow, row.BeforeAt),
-        { BeforeOperation: "Delete" } => new(row.TriggerId, RestoreState.Absent, null, row.BeforeAt),
-        { AfterOperation: "Insert" } => new(row.TriggerId, RestoreState.Absent, null, row.AfterAt),
-        { AfterOperation: "Update" or "Delete" } => new(row.TriggerId, RestoreState.Existed, row.AfterOldRow, row.AfterAt),
-        _ => new(row.TriggerId, RestoreState.Unknown, null, null),
-    };
+        var state = current is null ? null : JsonNode.Parse(current)!.AsObject();
+        foreach (var change in newestFirst)
+        {
+            switch (change.Operation)
+            {
+                case "Insert":
+                    state = null;
+                    break;
+                case "Delete":
+                    state = JsonNode.Parse(change.OldRow!)!.AsObject();
+                    break;
+                default:
+                    foreach (var (column, value) in JsonNode.Parse(change.OldRow ?? "{}")!.AsObject())
+                    {
+                        if (state is not null)
+                        {
+                            state[column] = value?.DeepClone();
+                        }
+                    }
 
-    internal sealed record StateRow(int TriggerId, string? BeforeOperation, DateTime? BeforeAt, string? BeforeRow, string? AfterOperation, DateTime? AfterAt, string? AfterOldRow);
+                    break;
+            }
+        }
+
+        return state is null ? new RestorePoint(id, RestoreState.Absent, null) : new RestorePoint(id, RestoreState.Existed, state.ToJsonString());
+    }
+
+    internal sealed record ChangeRow(int TriggerId, string Operation, string? OldRow);
 }

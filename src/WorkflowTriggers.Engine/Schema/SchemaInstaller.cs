@@ -172,6 +172,7 @@ public sealed class SchemaInstaller
                 break;
         }
 
+        await History.ChangeHistory.RefreshIfOnAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return new SchemaStepResult(step.Version, step.Name, step.Action, watch.Elapsed, detail);
     }

@@ -15,7 +15,7 @@ namespace WorkflowTriggers.Commands;
 public sealed class RestoreWorkflowTriggerCommand : TriggerPlanCmdletBase
 {
     private readonly List<int> _ids = new();
-    private readonly Dictionary<int, (string? RowJson, DateTime ChangedAt)> _before = new();
+    private readonly Dictionary<int, RestoreCut> _before = new();
 
     /// <summary>The triggers to put back.</summary>
     [Parameter(Position = 0)]
@@ -56,13 +56,13 @@ public sealed class RestoreWorkflowTriggerCommand : TriggerPlanCmdletBase
             }
 
             _ids.Add(trigger.Id);
-            if (AsOf is null && input.Properties["HistoryId"] is not null && input.Properties["ChangedAt"]?.Value is DateTime changedAt)
+            if (AsOf is null && input.Properties["HistoryId"]?.Value is long historyId && input.Properties["ChangedAt"]?.Value is DateTime changedAt)
             {
                 // The earliest piped entry of a trigger wins: undoing a run of changes goes back to before the first.
-                var oldRow = input.Properties["OldRowJson"]?.Value as string;
-                if (!_before.TryGetValue(trigger.Id, out var known) || changedAt < known.ChangedAt)
+                var cut = new RestoreCut(trigger.Id, changedAt, historyId);
+                if (!_before.TryGetValue(trigger.Id, out var known) || (changedAt, historyId).CompareTo((known.At, known.FromHistoryId)) < 0)
                 {
-                    _before[trigger.Id] = (oldRow, changedAt);
+                    _before[trigger.Id] = cut;
                 }
             }
         }
@@ -85,9 +85,8 @@ public sealed class RestoreWorkflowTriggerCommand : TriggerPlanCmdletBase
                 null));
         }
 
-        var points = moment is { } asOf
-            ? Await(ct => new TriggerRestore(Database).StateAtAsync(_ids, asOf, ct))
-            : _ids.Distinct().Order().Select(id => new RestorePoint(id, _before[id].RowJson is null ? RestoreState.Absent : RestoreState.Existed, _before[id].RowJson, _before[id].ChangedAt)).ToList();
+        var cuts = _ids.Distinct().Select(id => moment is { } asOf ? new RestoreCut(id, asOf) : _before[id]).ToList();
+        var points = Await(ct => new TriggerRestore(Database).StateAtAsync(cuts, ct));
         var label = moment is { } at ? $"history as of {at:yyyy-MM-dd HH:mm:ss}" : "history before the piped changes";
         var entries = new List<TriggerDocumentEntry>();
         foreach (var point in points)
@@ -99,14 +98,14 @@ public sealed class RestoreWorkflowTriggerCommand : TriggerPlanCmdletBase
                     break;
                 case RestoreState.Absent:
                     WriteError(new ErrorRecord(
-                        new ItemNotFoundException($"Trigger {point.TriggerId} did not exist at that moment (history shows it {(point.ChangedAt is { } t ? $"at {LocalTime.Of(t):yyyy-MM-dd HH:mm:ss}" : "so")}), so there is nothing to put back; it is left as it is. Remove-WorkflowTrigger removes it."),
+                        new ItemNotFoundException($"Trigger {point.TriggerId} did not exist at that moment (change history shows it created after it, or deleted before it), so there is nothing to put back; it is left as it is. Remove-WorkflowTrigger removes it."),
                         "TriggerAbsentThen",
                         ErrorCategory.ObjectNotFound,
                         point.TriggerId));
                     break;
                 default:
                     WriteError(new ErrorRecord(
-                        new ItemNotFoundException($"Change history has no entry of trigger {point.TriggerId} (history was off when it last changed, or has been cleared), so its state then is not known; it is left as it is."),
+                        new ItemNotFoundException($"Change history does not know trigger {point.TriggerId} at that moment (history was turned on later, or has no entry of it), so its state then is not known; it is left as it is."),
                         "TriggerNotInHistory",
                         ErrorCategory.ObjectNotFound,
                         point.TriggerId));

@@ -33,15 +33,15 @@ public sealed class TriggerHistoryEntry : IDescribesTrigger
     public long TransactionId { get; init; }
     public string? Reason { get; init; }
 
-    /// <summary>Each field that changed, with the value before (none for an insert) and after (none for a delete).</summary>
+    /// <summary>Each field that changed, with its old and new value: an update's changed columns, a delete's whole row; none for an insert.</summary>
     public TriggerFieldChange[] Changes { get; init; } = Array.Empty<TriggerFieldChange>();
 
     public string[] ChangedFields => Changes.Select(c => c.Field).ToArray();
 
-    /// <summary>The whole row before the change, as JSON; none for an insert.</summary>
+    /// <summary>Before the change, as JSON: the changed columns (an update) or the whole row (a delete); none for an insert.</summary>
     public string? OldRowJson { get; init; }
 
-    /// <summary>The whole row after the change, as JSON; none for a delete.</summary>
+    /// <summary>After the change, as JSON: the changed columns of an update; none for an insert or a delete.</summary>
     public string? NewRowJson { get; init; }
 
     internal static TriggerHistoryEntry From(Engine.History.HistoryEntry entry) => new()

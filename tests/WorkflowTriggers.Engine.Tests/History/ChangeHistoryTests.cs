@@ -43,7 +43,7 @@ public class ChangeHistoryTests : DatabaseTest
         await Db.ExecuteAsync("UPDATE workflow_triggers SET is_active = false WHERE id <= 10");
 
         var entries = await HistoryAsync();
-        Assert.Equal(3000, entries.Count(e => e.Operation == HistoryOperation.Insert && e.Reason == "load"));
+        Assert.Equal(3000, entries.Count(e => e.Operation == HistoryOperation.Insert && e.Reason == "load" && e.NewRow is null));
         var updates = entries.Where(e => e.Operation == HistoryOperation.Update).ToList();
         Assert.Equal(10, updates.Count);
         Assert.All(updates, u => Assert.Equal(new FieldChange(TriggerField.IsActive, "True", "False"), Assert.Single(u.Changes())));
@@ -51,16 +51,17 @@ public class ChangeHistoryTests : DatabaseTest
     }
 
     [Fact]
-    public async Task The_state_at_a_moment_comes_from_the_last_change_before_it_or_the_first_after_it()
+    public async Task The_state_at_a_moment_is_now_with_every_later_change_undone()
     {
         await Db.ExecuteAsync("INSERT INTO workflow_triggers (name, workflow_id, source, event_type) VALUES ('Before history', 'wf_one', 'pdf-monitor-event-source', 'pdf_file_added')");
+        var beforeHistory = await Db.ScalarAsync<DateTime>("SELECT clock_timestamp()");
         await new ChangeHistory(Connection).EnableAsync(null, default);
         var moment = await Db.ScalarAsync<DateTime>("SELECT clock_timestamp()");
         await Db.ExecuteAsync("""
             UPDATE workflow_triggers SET name = 'Renamed' WHERE id = 1;
             INSERT INTO workflow_triggers (name, workflow_id, source, event_type) VALUES ('Created after', 'wf_one', 'pdf-monitor-event-source', 'pdf_file_added');
             """);
-        var points = await new TriggerRestore(Connection).StateAtAsync(new[] { 1, 2, 3 }, moment, default);
+        var points = await new TriggerRestore(Connection).StateAtAsync(new[] { 1, 2, 3 }.Select(id => new RestoreCut(id, moment)).ToList(), default);
         Assert.Equal(new[] { RestoreState.Existed, RestoreState.Absent, RestoreState.Unknown }, points.Select(p => p.State));
         var entry = TriggerRestore.EntryOf(0, points[0].RowJson!);
         Assert.Equal(("Before history", 1, true), (entry.Name, entry.Id!.Value, entry.IdNamesTrigger));
@@ -68,7 +69,10 @@ public class ChangeHistoryTests : DatabaseTest
 
         await Db.ExecuteAsync("DELETE FROM workflow_triggers WHERE id = 1");
         var afterDelete = await Db.ScalarAsync<DateTime>("SELECT clock_timestamp()");
-        Assert.Equal(RestoreState.Absent, (await new TriggerRestore(Connection).StateAtAsync(new[] { 1 }, afterDelete, default)).Single().State);
+        Assert.Equal(RestoreState.Absent, (await new TriggerRestore(Connection).StateAtAsync(new[] { new RestoreCut(1, afterDelete) }, default)).Single().State);
+        var backThen = (await new TriggerRestore(Connection).StateAtAsync(new[] { new RestoreCut(1, moment) }, default)).Single();
+        Assert.Equal("Before history", TriggerRestore.EntryOf(0, backThen.RowJson!).Name);
+        Assert.Equal(RestoreState.Unknown, (await new TriggerRestore(Connection).StateAtAsync(new[] { new RestoreCut(1, beforeHistory) }, default)).Single().State);
     }
 
     [Fact]
