@@ -57,7 +57,7 @@ public static class LockWait
     /// error stands as it was when the server cannot be asked.
     /// </summary>
     internal static async Task<TriggerEngineException> ExplainAsync(
-        TriggerEngineException timedOut, TimeSpan waited, string databaseDisplay, Func<CancellationToken, ValueTask<NpgsqlConnection>> open, CancellationToken cancellationToken)
+        TriggerEngineException timedOut, TimeSpan waited, int commandTimeoutSeconds, string databaseDisplay, Func<CancellationToken, ValueTask<NpgsqlConnection>> open, CancellationToken cancellationToken)
     {
         var lockTimedOut = timedOut.SqlState == PostgresErrorCodes.LockNotAvailable;
         if (!lockTimedOut && timedOut.SqlState is not null)
@@ -82,10 +82,10 @@ public static class LockWait
             return timedOut;
         }
 
-        var seconds = Math.Max(1, (int)Math.Round(waited.TotalSeconds));
+        // The server's lock timeout is reported after about as long as the work ran; the client's is its setting.
         var what = lockTimedOut
-            ? $"Waited {seconds} s for a lock in {databaseDisplay} and stopped at the lock timeout"
-            : $"No answer from {databaseDisplay} within {seconds} s (the command timeout), so the statement was cancelled; it was most likely waiting for a lock";
+            ? $"Waited {Math.Max(1, (int)Math.Round(waited.TotalSeconds))} s for a lock in {databaseDisplay} and stopped at the lock timeout"
+            : $"No answer from {databaseDisplay} within {commandTimeoutSeconds} s (the command timeout), so the statement was cancelled; it was most likely waiting for a lock";
         var who = holders.Count == 0
             ? " No session holds a lock on the workflow tables any more."
             : $" Held by {string.Join("; ", holders)}.";

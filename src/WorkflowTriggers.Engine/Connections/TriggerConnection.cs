@@ -182,7 +182,7 @@ public sealed class TriggerConnection
         TriggerEngineException { Kind: TriggerErrorKind.PermissionDenied, TableName: { } table } denied =>
             await MissingPrivileges.ExplainAsync(denied, table, _dataSource.OpenConnectionAsync, cancellationToken).ConfigureAwait(false),
         TriggerEngineException { Kind: TriggerErrorKind.Timeout, ErrorId: null } timedOut =>
-            await LockWait.ExplainAsync(timedOut, waited, ToString(), _dataSource.OpenConnectionAsync, cancellationToken).ConfigureAwait(false),
+            await LockWait.ExplainAsync(timedOut, waited, CommandTimeout, ToString(), _dataSource.OpenConnectionAsync, cancellationToken).ConfigureAwait(false),
         _ => failure,
     };
 
