@@ -43,11 +43,14 @@ public static class LockWait
         LIMIT 3
         """;
 
+    /// <summary>A timeout as set_config takes it: whole milliseconds, as text.</summary>
+    internal static string Milliseconds(TimeSpan value) => ((long)value.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
+
     /// <summary>Sets the lock timeout for the rest of <paramref name="transaction"/> only.</summary>
     public static Task SetAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, TimeSpan lockTimeout, CancellationToken cancellationToken) =>
         connection.ExecuteAsync(new CommandDefinition(
             "SELECT set_config('lock_timeout', @LockTimeout, true)",
-            new { LockTimeout = ((long)lockTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture) },
+            new { LockTimeout = Milliseconds(lockTimeout) },
             transaction,
             cancellationToken: cancellationToken));
 

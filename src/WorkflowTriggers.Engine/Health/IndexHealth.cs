@@ -186,7 +186,7 @@ public sealed class IndexHealth
                 // Set before the size is read: that read takes a lock on the index as well.
                 await c.ExecuteAsync(new CommandDefinition(
                     "SELECT set_config('lock_timeout', @LockTimeout, false), set_config('statement_timeout', '0', false)",
-                    new { LockTimeout = Milliseconds(lockTimeout) }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                    new { LockTimeout = LockWait.Milliseconds(lockTimeout) }, cancellationToken: cancellationToken)).ConfigureAwait(false);
                 long? before, after;
                 try
                 {
@@ -221,7 +221,7 @@ public sealed class IndexHealth
             {
                 await c.ExecuteAsync(new CommandDefinition(
                     "SELECT set_config('lock_timeout', @LockTimeout, true), set_config('statement_timeout', @StatementTimeout, true)",
-                    new { LockTimeout = Milliseconds(lockTimeout), StatementTimeout = Milliseconds(statementTimeout) }, t, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                    new { LockTimeout = LockWait.Milliseconds(lockTimeout), StatementTimeout = LockWait.Milliseconds(statementTimeout) }, t, cancellationToken: cancellationToken)).ConfigureAwait(false);
                 var warnings = new List<string>();
                 NoticeEventHandler collect = (_, e) =>
                 {
@@ -265,7 +265,6 @@ public sealed class IndexHealth
         await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
             "SELECT pg_relation_size(to_regclass(@Name))", new { Name = qualifiedName }, cancellationToken: cancellationToken)).ConfigureAwait(false);
 
-    private static string Milliseconds(TimeSpan value) => ((long)value.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private async Task RequireTableAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {

@@ -135,6 +135,16 @@ public sealed class ChangeHistory
         return true;
     }
 
+    /// <summary>Stops with MissingTable naming the history table when change history is not on: the one check its readers share.</summary>
+    internal static async Task RequireOnAsync(NpgsqlConnection connection, string databaseDisplay, CancellationToken cancellationToken)
+    {
+        if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+                $"SELECT to_regclass('{Table}') IS NOT NULL AND to_regclass('{SettingsTable}') IS NOT NULL", cancellationToken: cancellationToken)).ConfigureAwait(false))
+        {
+            throw TriggerEngineException.MissingTable(Table, databaseDisplay, "Change history is not on in this database.");
+        }
+    }
+
     private static Task LockAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken) =>
         connection.ExecuteAsync(new CommandDefinition($"SELECT pg_advisory_xact_lock({LockKeys.Schema})", transaction: transaction, commandTimeout: 0, cancellationToken: cancellationToken));
 

@@ -139,16 +139,16 @@ public sealed class HistoryReader
         var connection = await _connection.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            var command = new NpgsqlCommand($"SELECT to_regclass('{ChangeHistory.Table}') IS NOT NULL", connection);
+            await Guard(async () =>
+            {
+                await ChangeHistory.RequireOnAsync(connection, _connection.ToString(), cancellationToken).ConfigureAwait(false);
+                return true;
+            }).ConfigureAwait(false);
+
+            // Dapper's row parser over the driver's own command and reader: typed rows, one at a time.
+            var command = new NpgsqlCommand(sql, connection);
             await using (command.ConfigureAwait(false))
             {
-                if (!(bool)(await Guard(() => command.ExecuteScalarAsync(cancellationToken)).ConfigureAwait(false))!)
-                {
-                    throw TriggerEngineException.MissingTable(ChangeHistory.Table, _connection.ToString(), "Change history is not on in this database.");
-                }
-
-                // Dapper's row parser over the driver's own command and reader: typed rows, one at a time.
-                command.CommandText = sql;
                 AddParameters(command, filter);
                 var reader = await Guard(() => command.ExecuteReaderAsync(cancellationToken)).ConfigureAwait(false);
                 await using (reader.ConfigureAwait(false))

@@ -58,13 +58,9 @@ public sealed class TriggerRestore
         _connection.ReadAsync(
             async c =>
             {
-                var enabledAt = await c.QueryFirstOrDefaultAsync<DateTime?>(new CommandDefinition(
-                    $"SELECT CASE WHEN to_regclass('{ChangeHistory.SettingsTable}') IS NOT NULL THEN (SELECT enabled_at FROM {ChangeHistory.SettingsTable}) END",
-                    cancellationToken: cancellationToken)).ConfigureAwait(false);
-                if (enabledAt is null)
-                {
-                    throw TriggerEngineException.MissingTable(ChangeHistory.Table, _connection.ToString(), "Change history is not on in this database.");
-                }
+                await ChangeHistory.RequireOnAsync(c, _connection.ToString(), cancellationToken).ConfigureAwait(false);
+                var enabledAt = await c.ExecuteScalarAsync<DateTime>(new CommandDefinition(
+                    $"SELECT enabled_at FROM {ChangeHistory.SettingsTable}", cancellationToken: cancellationToken)).ConfigureAwait(false);
 
                 var ids = cuts.Select(k => k.TriggerId).ToArray();
                 var now = (await c.QueryAsync<(int Id, string Row)>(new CommandDefinition(
@@ -78,7 +74,7 @@ public sealed class TriggerRestore
                 var known = (await c.QueryAsync<int>(new CommandDefinition(
                     $"SELECT DISTINCT trigger_id FROM {ChangeHistory.Table} WHERE trigger_id = ANY(@Ids)", new { Ids = ids }, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToHashSet();
                 return (IReadOnlyList<RestorePoint>)cuts.OrderBy(k => k.TriggerId)
-                    .Select(k => k.At.ToUniversalTime() < enabledAt.Value.ToUniversalTime() || (!now.ContainsKey(k.TriggerId) && !known.Contains(k.TriggerId))
+                    .Select(k => k.At.ToUniversalTime() < enabledAt.ToUniversalTime() || (!now.ContainsKey(k.TriggerId) && !known.Contains(k.TriggerId))
                         ? new RestorePoint(k.TriggerId, RestoreState.Unknown, null)
                         : WalkBack(k.TriggerId, now.GetValueOrDefault(k.TriggerId), changes[k.TriggerId]))
                     .ToList();

@@ -8,7 +8,7 @@ using WorkflowTriggers.Engine.Orphans;
 
 namespace WorkflowTriggers.Engine.Triggers;
 
-/// <summary>Reads workflow_triggers: streaming queries by filter, distinct values for completion, and names for prompts.</summary>
+/// <summary>Reads workflow_triggers: streaming queries by filter, and the rows as they are now for prompts and checks.</summary>
 public sealed class TriggerReader
 {
     private readonly TriggerConnection _connection;
