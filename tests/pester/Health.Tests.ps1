@@ -110,4 +110,36 @@ INSERT INTO workflow_triggers (name, workflow_id, source, event_type) VALUES ('O
         Install-TriggerSchema -WarningAction SilentlyContinue | Out-Null
         Test-TriggerHealth | Should -BeTrue
     }
+
+    It 'estimates a table of 250,000 triggers instead of reading it, says so in the view, and counts it with -Exact' {
+        $big = New-TestDatabase
+        try {
+            Install-TriggerSchema -ConnectionString $big | Out-Null
+            Invoke-TestSql $big @'
+INSERT INTO workflow_triggers (name, workflow_id, source, event_type)
+SELECT 'Trigger ' || g, 'wf_' || (g % 10), 'webhook-event-source', 'webhook_received' FROM generate_series(1, 250000) g;
+UPDATE workflow_triggers SET is_active = false WHERE id <= 7;
+ANALYZE workflow_triggers;
+'@
+            $estimated = Get-TriggerHealth -ConnectionString $big
+            $estimated.EstimatedCounts | Should -Be @('TotalRecords', 'ActiveRecords')
+            $estimated.TotalRecords | Should -BeGreaterThan 200000
+            $estimated.TargetedRecords | Should -Be 0
+            $estimated.LastUpdate | Should -BeNullOrEmpty
+            $view = $estimated | Out-String -Width 200
+            $view | Should -BeLike '*TotalRecords    : about *(the planner''s estimate; -Exact counts)*'
+            $view | Should -BeLike '*LastUpdate      : (not read on a table this large; -Exact reads it)*'
+
+            $exact = Get-TriggerHealth -ConnectionString $big -Exact
+            $exact.EstimatedCounts | Should -BeNullOrEmpty
+            $exact.TotalRecords | Should -Be 250000
+            $exact.ActiveRecords | Should -Be 249993
+            $exact.LastUpdate | Should -BeOfType [datetime]
+            Test-TriggerHealth -ConnectionString $big -Exact -Detailed | Where-Object Name -eq ActiveTriggersWithoutTargetNode |
+                ForEach-Object Detail | Should -BeLike '249,993 of 249,993 active*'
+        }
+        finally {
+            Remove-TestDatabase $big
+        }
+    }
 }

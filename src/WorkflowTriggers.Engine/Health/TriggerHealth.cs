@@ -1,8 +1,6 @@
 using Dapper;
 using WorkflowTriggers.Engine.Common;
 using WorkflowTriggers.Engine.Connections;
-using WorkflowTriggers.Engine.Orphans;
-using WorkflowTriggers.Engine.Routing;
 using WorkflowTriggers.Engine.Schema;
 
 namespace WorkflowTriggers.Engine.Health;
@@ -27,6 +25,13 @@ public sealed class TriggerHealthReport
     public long TargetedRecords { get; init; }
     public DateTime? OldestRecord { get; init; }
     public DateTime? LastUpdate { get; init; }
+
+    /// <summary>
+    /// Which of TotalRecords, ActiveRecords and TargetedRecords are the planner's estimates: on a table of
+    /// <see cref="TriggerCountReader.ExactCountLimit"/> rows or more, counts over
+    /// <see cref="TriggerCountReader.ExactCountBound"/>. There LastUpdate is not read either.
+    /// </summary>
+    public IReadOnlyList<string> EstimatedCounts { get; init; } = Array.Empty<string>();
 
     /// <summary>primary or standby.</summary>
     public string Role { get; init; } = "primary";
@@ -60,34 +65,6 @@ public sealed class TriggerHealth
 
     private const int StaleMinimumRows = 1000;
 
-    // The document's health-check query has no FROM clause; this one reads the table, in one pass.
-    private const string TableSql = """
-        SELECT count(*) AS TotalRecords,
-               count(CASE WHEN is_active THEN 1 END) AS ActiveRecords,
-               count(CASE WHEN target_node_id IS NOT NULL THEN 1 END) AS TargetedRecords,
-               count(CASE WHEN is_active AND target_node_id IS NULL THEN 1 END) AS UntargetedActive,
-               min(created_at) AS OldestRecord,
-               max(updated_at) AS LastUpdate
-        FROM workflow_triggers
-        """;
-
-    private const string OrphansSql = $"""
-        SELECT count(*) AS Total, count(CASE WHEN t.is_active THEN 1 END) AS Active
-        FROM workflow_triggers t
-        WHERE {OrphanRule.Predicate}
-        """;
-
-    // Targeted triggers whose node is not a node of their workflow: the routing rule, broken by a write that did not
-    // check it (psql, the engine's application, -Force) or by a node removed from the workflow since.
-    private static readonly string BrokenRoutesSql = $"""
-        SELECT count(*) FILTER (WHERE t.is_active) AS Active,
-               count(*) FILTER (WHERE t.is_active IS NOT TRUE) AS Inactive,
-               coalesce((array_agg(t.id ORDER BY t.id) FILTER (WHERE t.is_active))[1:5], ARRAY[]::int[]) AS FirstActive,
-               coalesce((array_agg(t.id ORDER BY t.id) FILTER (WHERE t.is_active IS NOT TRUE))[1:5], ARRAY[]::int[]) AS FirstInactive
-        FROM workflow_triggers t
-        WHERE t.target_node_id IS NOT NULL AND NOT {RoutingRule.NodeInWorkflow("t.workflow_id", "t.target_node_id")}
-        """;
-
     private const string ForeignKeySql = """
         SELECT convalidated FROM pg_constraint
         WHERE conrelid = to_regclass('workflow_triggers') AND contype = 'f' AND conname = @Name
@@ -105,7 +82,13 @@ public sealed class TriggerHealth
 
     public TriggerHealth(TriggerConnection connection) => _connection = connection;
 
-    public async Task<TriggerHealthReport> GetAsync(CancellationToken cancellationToken)
+    /// <summary>Planner rows from which counts are estimated (tests lower it to reach that path with few rows).</summary>
+    internal long ExactCountLimit { get; init; } = TriggerCountReader.ExactCountLimit;
+
+    public Task<TriggerHealthReport> GetAsync(CancellationToken cancellationToken) => GetAsync(exactCounts: false, cancellationToken);
+
+    /// <summary>The report; with <paramref name="exactCounts"/> a large table is counted row by row instead of estimated.</summary>
+    public async Task<TriggerHealthReport> GetAsync(bool exactCounts, CancellationToken cancellationToken)
     {
         var tables = await _connection.ProbeTablesAsync(cancellationToken).ConfigureAwait(false);
         if (!tables.WorkflowTriggers)
@@ -119,17 +102,15 @@ public sealed class TriggerHealth
 
         var role = _connection.GetRoleAsync(cancellationToken);
         var schema = new SchemaInstaller(_connection).GetStatusAsync(cancellationToken);
-        var counts = Query<TableRow>(TableSql, null, cancellationToken);
-        var orphans = tables.Workflows ? Query<(long Total, long Active)>(OrphansSql, null, cancellationToken) : null;
+        var counts = new TriggerCountReader(_connection, ExactCountLimit).ReadAsync(tables, exactCounts, cancellationToken);
         var foreignKey = tables.Workflows ? Query<bool?>(ForeignKeySql, new { Name = SchemaSteps.ForeignKeyName }, cancellationToken) : null;
         var statistics = Query<StatisticsRow>(StatisticsSql, null, cancellationToken);
-        var brokenRoutes = RoutingRule.Applies(tables) ? Query<BrokenRoutesRow>(BrokenRoutesSql, null, cancellationToken) : null;
         var unvalidated = _connection.ReadAsync(
             async c => (IReadOnlyList<string>)(await c.QueryAsync<string>(new CommandDefinition(SchemaSteps.UnvalidatedChecksSql, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToList(),
             cancellationToken);
         var indexes = new IndexHealth(_connection).GetAsync(IndexHealth.DefaultLowUsageThreshold, cancellationToken);
         var history = HistoryStatusAsync(cancellationToken);
-        await Task.WhenAll(new Task[] { role, schema, counts, statistics, indexes, unvalidated, history }.Concat(new Task?[] { orphans, foreignKey, brokenRoutes }.OfType<Task>())).ConfigureAwait(false);
+        await Task.WhenAll(new Task[] { role, schema, counts, statistics, indexes, unvalidated, history }.Concat(new Task?[] { foreignKey }.OfType<Task>())).ConfigureAwait(false);
 
         var table = counts.Result;
         var checks = new List<TriggerHealthCheck>
@@ -137,9 +118,9 @@ public sealed class TriggerHealth
             CheckSchema(schema.Result),
             CheckDrift(schema.Result),
             CheckForeignKey(tables.Workflows, foreignKey?.Result),
-            CheckOrphans(orphans?.Result),
-            CheckUntargeted(table.UntargetedActive, table.ActiveRecords),
-            CheckBrokenRoutes(brokenRoutes?.Result),
+            CheckOrphans(table.Orphans),
+            CheckUntargeted(table),
+            CheckBrokenRoutes(table.BrokenRoutes),
             CheckUnvalidatedConstraints(unvalidated.Result),
             CheckInvalidIndexes(indexes.Result),
             CheckDuplicateIndexes(indexes.Result),
@@ -158,6 +139,7 @@ public sealed class TriggerHealth
             TargetedRecords = table.TargetedRecords,
             OldestRecord = table.OldestRecord,
             LastUpdate = table.LastUpdate,
+            EstimatedCounts = table.EstimatedCounts.Where(c => c != nameof(TriggerCounts.UntargetedActive)).ToArray(),
             Role = role.Result.Role,
             ReplayLagSeconds = role.Result.ReplayLagSeconds,
             Checks = checks,
@@ -239,15 +221,25 @@ public sealed class TriggerHealth
         var o => new(OrphanCheck, HealthStatus.Fail, $"{o.Value.Active:N0} active trigger(s) ({o.Value.Total:N0} in all) name a workflow that does not exist."),
     };
 
-    private static TriggerHealthCheck CheckUntargeted(long untargeted, long active) => untargeted == 0
-        ? new(UntargetedCheck, HealthStatus.Pass, "Every active trigger has a target node.")
-        : new(UntargetedCheck, HealthStatus.Warn, $"{untargeted:N0} of {active:N0} active trigger(s) have no target node and rely on input-node auto-detection.");
+    private static TriggerHealthCheck CheckUntargeted(TriggerCounts counts)
+    {
+        if (counts.UntargetedActive == 0)
+        {
+            return new(UntargetedCheck, HealthStatus.Pass, "Every active trigger has a target node.");
+        }
 
-    private static TriggerHealthCheck CheckBrokenRoutes(BrokenRoutesRow? broken) => broken switch
+        string About(string count) => counts.EstimatedCounts.Contains(count) ? "about " : string.Empty;
+        var source = counts.EstimatedCounts.Count > 0 ? " (counts marked 'about' are the planner's estimates)" : string.Empty;
+        return new(UntargetedCheck, HealthStatus.Warn,
+            $"{About(nameof(counts.UntargetedActive))}{counts.UntargetedActive:N0} of {About(nameof(counts.ActiveRecords))}{counts.ActiveRecords:N0} active trigger(s) have no target node and rely on input-node auto-detection{source}.");
+    }
+
+    private static TriggerHealthCheck CheckBrokenRoutes(BrokenRoutes? broken) => broken switch
     {
         null => new(BrokenRoutesCheck, HealthStatus.Pass, "No workflow_nodes table: which nodes a workflow has cannot be checked."),
         { Active: > 0 } b => new(BrokenRoutesCheck, HealthStatus.Fail, $"{b.Active:N0} active trigger(s) route to a node that is not a node of their workflow (ids {string.Join(", ", b.FirstActive)}{(b.Active > b.FirstActive.Length ? ", ..." : string.Empty)}): their events reach no node."),
         { Inactive: > 0 } b => new(BrokenRoutesCheck, HealthStatus.Warn, $"{b.Inactive:N0} inactive trigger(s) route to a node that is not a node of their workflow (ids {string.Join(", ", b.FirstInactive)}{(b.Inactive > b.FirstInactive.Length ? ", ..." : string.Empty)}): enabling them would route nowhere."),
+        { InactiveChecked: false } => new(BrokenRoutesCheck, HealthStatus.Pass, "Every active targeted trigger's node is a node of its workflow. Inactive triggers were not checked: on a table this large only an exact count reads them."),
         _ => new(BrokenRoutesCheck, HealthStatus.Pass, "Every targeted trigger's node is a node of its workflow."),
     };
 
@@ -303,23 +295,7 @@ public sealed class TriggerHealth
     private Task<T> Query<T>(string sql, object? parameters, CancellationToken cancellationToken) =>
         _connection.ReadAsync(c => c.QueryFirstOrDefaultAsync<T>(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken)), cancellationToken)!;
 
-    private sealed class TableRow
-    {
-        public long TotalRecords { get; init; }
-        public long ActiveRecords { get; init; }
-        public long TargetedRecords { get; init; }
-        public long UntargetedActive { get; init; }
-        public DateTime? OldestRecord { get; init; }
-        public DateTime? LastUpdate { get; init; }
-    }
 
-    private sealed class BrokenRoutesRow
-    {
-        public long Active { get; init; }
-        public long Inactive { get; init; }
-        public int[] FirstActive { get; init; } = Array.Empty<int>();
-        public int[] FirstInactive { get; init; } = Array.Empty<int>();
-    }
 
     internal sealed class StatisticsRow
     {

@@ -35,14 +35,7 @@ public sealed class TriggerCompletions
         };
         var sql = column == TriggerColumn.EventType && sources is { Count: > 0 }
             ? "SELECT DISTINCT event_type FROM workflow_triggers WHERE source = ANY(@Sources) AND event_type ILIKE @Pattern ESCAPE '\\' ORDER BY 1 LIMIT @Limit"
-            : $"""
-                WITH RECURSIVE v AS (
-                    SELECT min({name}) AS value FROM workflow_triggers
-                    UNION ALL
-                    SELECT (SELECT min(t.{name}) FROM workflow_triggers t WHERE t.{name} > v.value) FROM v WHERE v.value IS NOT NULL
-                )
-                SELECT value FROM v WHERE value IS NOT NULL AND value ILIKE @Pattern ESCAPE '\' LIMIT @Limit
-                """;
+            : $"WITH RECURSIVE {SkipScan.DistinctValues("v", name)}\nSELECT value FROM v WHERE value IS NOT NULL AND value ILIKE @Pattern ESCAPE '\\' LIMIT @Limit";
         return QueryAsync(
             async c => (await c.QueryAsync<string>(new CommandDefinition(sql, new { Pattern = Prefix(prefix), Sources = sources?.ToArray(), Limit = limit }, cancellationToken: cancellationToken)).ConfigureAwait(false))
                 .Select(v => new CompletionValue(v, description)).ToList(),

@@ -8,5 +8,9 @@ namespace WorkflowTriggers.Commands;
 [OutputType(typeof(TriggerHealthReport))]
 public sealed class GetTriggerHealthCommand : TriggerCmdletBase
 {
-    protected override void EndProcessing() => WriteObject(TriggerHealthReport.From(Await(ct => new TriggerHealth(Database).GetAsync(ct))));
+    /// <summary>Count a large table row by row instead of taking the planner's estimates.</summary>
+    [Parameter]
+    public SwitchParameter Exact { get; set; }
+
+    protected override void EndProcessing() => WriteObject(TriggerHealthReport.From(Await(ct => new TriggerHealth(Database).GetAsync(Exact, ct))));
 }

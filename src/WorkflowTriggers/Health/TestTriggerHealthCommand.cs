@@ -12,9 +12,13 @@ public sealed class TestTriggerHealthCommand : TriggerCmdletBase
     [Parameter]
     public SwitchParameter Detailed { get; set; }
 
+    /// <summary>Count a large table row by row instead of taking the planner's estimates.</summary>
+    [Parameter]
+    public SwitchParameter Exact { get; set; }
+
     protected override void EndProcessing()
     {
-        var report = TriggerHealthReport.From(Await(ct => new TriggerHealth(Database).GetAsync(ct)));
+        var report = TriggerHealthReport.From(Await(ct => new TriggerHealth(Database).GetAsync(Exact, ct)));
         foreach (var check in report.Checks.Where(c => c.Status != HealthStatus.Pass))
         {
             WriteVerbose(check.ToString());

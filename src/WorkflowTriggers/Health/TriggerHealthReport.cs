@@ -21,6 +21,13 @@ public sealed class TriggerHealthReport
     public DateTime? OldestRecord { get; init; }
     public DateTime? LastUpdate { get; init; }
 
+    /// <summary>
+    /// Which of TotalRecords, ActiveRecords and TargetedRecords are the planner's estimates. On a table of 250,000 rows
+    /// or more (by the planner's estimate) read without -Exact, counts over 10,000 are estimated and LastUpdate is
+    /// empty, so the report costs milliseconds, not a pass over the table. Empty when every count is exact.
+    /// </summary>
+    public string[] EstimatedCounts { get; init; } = Array.Empty<string>();
+
     /// <summary>primary or standby: a standby's checks that cannot apply there say so.</summary>
     public string Role { get; init; } = string.Empty;
 
@@ -37,6 +44,7 @@ public sealed class TriggerHealthReport
         TargetedRecords = report.TargetedRecords,
         OldestRecord = LocalTime.Of(report.OldestRecord),
         LastUpdate = LocalTime.Of(report.LastUpdate),
+        EstimatedCounts = report.EstimatedCounts.ToArray(),
         Role = report.Role,
         ReplayLagSeconds = report.ReplayLagSeconds,
         Checks = report.Checks.Select(TriggerHealthCheck.From).ToArray(),

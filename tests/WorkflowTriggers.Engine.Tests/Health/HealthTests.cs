@@ -120,6 +120,53 @@ public class HealthTests : DatabaseTest
     }
 
     [Fact]
+    public async Task A_large_table_is_estimated_but_orphans_broken_routes_and_small_counts_stay_exact()
+    {
+        // 12,000 routed active triggers of wf_a, then the findings, a few each: 3 untargeted (6 with the active orphans), 2 active and 1 inactive
+        // routed to a node wf_a does not have, 4 orphans of which 1 inactive. The limit is lowered so that this table
+        // is read as a large one is.
+        await Db.ExecuteAsync($"""
+            INSERT INTO workflow_nodes (workflow_id, node_id) VALUES ('wf_a', 'n1'), ('wf_b', 'n9');
+            INSERT INTO workflow_triggers (name, workflow_id, source, event_type, target_node_id)
+            SELECT 'Trigger ' || g, 'wf_a', 'pdf-monitor-event-source', 'pdf_file_added', 'n1' FROM generate_series(1, 12000) g;
+            INSERT INTO workflow_triggers (name, workflow_id, source, event_type) SELECT 'Untargeted ' || g, 'wf_b', 'webhook-event-source', 'webhook_received' FROM generate_series(1, 3) g;
+            INSERT INTO workflow_triggers (name, workflow_id, source, event_type, target_node_id, is_active) VALUES
+                ('Broken 1', 'wf_b', 'webhook-event-source', 'webhook_received', 'n1', true),
+                ('Broken 2', 'wf_b', 'webhook-event-source', 'webhook_received', 'n1', true),
+                ('Broken inactive', 'wf_a', 'webhook-event-source', 'webhook_received', 'n9', false);
+            ALTER TABLE workflow_triggers DROP CONSTRAINT fk_workflow_triggers_workflow_id;
+            INSERT INTO workflow_triggers (name, workflow_id, source, event_type, is_active)
+            SELECT 'Orphan ' || g, 'wf_gone_' || (g % 2), 'webhook-event-source', 'webhook_received', g > 1 FROM generate_series(1, 4) g;
+            ANALYZE workflow_triggers;
+            """);
+        var brokenIds = await Db.ScalarAsync<int[]>("SELECT array_agg(id ORDER BY id) FROM workflow_triggers WHERE name LIKE 'Broken _'");
+
+        var large = await new TriggerHealth(Connection) { ExactCountLimit = 1000 }.GetAsync(default);
+        var checks = large.Checks.ToDictionary(c => c.Name);
+        Assert.Equal(new[] { nameof(large.TotalRecords), nameof(large.ActiveRecords), nameof(large.TargetedRecords) }, large.EstimatedCounts);
+        Assert.InRange(large.TotalRecords, 11_000, 13_000);
+        Assert.Null(large.LastUpdate);
+        Assert.Equal(await Db.ScalarAsync<DateTime>("SELECT created_at FROM workflow_triggers ORDER BY id LIMIT 1"), large.OldestRecord);
+        Assert.Equal("6 of about", checks[TriggerHealth.UntargetedCheck].Detail[..10]);
+        Assert.Equal(HealthStatus.Fail, checks[TriggerHealth.OrphanCheck].Status);
+        Assert.Contains("3 active trigger(s) (4 in all)", checks[TriggerHealth.OrphanCheck].Detail);
+        Assert.Equal(HealthStatus.Fail, checks[TriggerHealth.BrokenRoutesCheck].Status);
+        Assert.Contains($"2 active trigger(s) route to a node that is not a node of their workflow (ids {brokenIds[0]}, {brokenIds[1]})", checks[TriggerHealth.BrokenRoutesCheck].Detail);
+
+        // Exact, on the same rows: every count, LastUpdate, and the inactive broken route as well.
+        var exact = await new TriggerHealth(Connection) { ExactCountLimit = 1000 }.GetAsync(exactCounts: true, default);
+        Assert.Empty(exact.EstimatedCounts);
+        Assert.Equal(12_010, exact.TotalRecords);
+        Assert.NotNull(exact.LastUpdate);
+        Assert.Contains("6 of 12,008 active", exact.Checks.Single(c => c.Name == TriggerHealth.UntargetedCheck).Detail);
+
+        // Once the active ones are mended, the inactive one is what an exact count finds and the estimate says it did not read.
+        await Db.ExecuteAsync("UPDATE workflow_triggers SET target_node_id = 'n9' WHERE name LIKE 'Broken _'");
+        Assert.Contains("Inactive triggers were not checked", (await new TriggerHealth(Connection) { ExactCountLimit = 1000 }.GetAsync(default)).Checks.Single(c => c.Name == TriggerHealth.BrokenRoutesCheck).Detail);
+        Assert.Equal(HealthStatus.Warn, (await new TriggerHealth(Connection) { ExactCountLimit = 1000 }.GetAsync(exactCounts: true, default)).Checks.Single(c => c.Name == TriggerHealth.BrokenRoutesCheck).Status);
+    }
+
+    [Fact]
     public async Task Statistics_never_analyzed_fail_and_many_changes_since_warn()
     {
         // Each step waits until the server's statistics show what it did: a write's counts arrive after the write
