@@ -19,6 +19,8 @@ public sealed class TriggerConnection
 
     private readonly TriggerConnection? _forWrites;
 
+    private readonly ServerSessions _sessions;
+
     private TriggerConnection(string effectiveConnectionString, bool readFromStandby)
     {
         var builder = new NpgsqlConnectionStringBuilder(effectiveConnectionString);
@@ -32,13 +34,10 @@ public sealed class TriggerConnection
         CommandTimeout = builder.CommandTimeout;
 
         var sourceBuilder = new NpgsqlDataSourceBuilder(effectiveConnectionString);
-        if (!string.IsNullOrWhiteSpace(builder.SearchPath))
-        {
-            var wanted = builder.SearchPath;
-            sourceBuilder.UsePhysicalConnectionInitializer(
-                _ => throw new NotSupportedException("The module opens connections asynchronously."),
-                c => RequireSearchPathAsync(c, wanted));
-        }
+        _sessions = new ServerSessions(builder.SearchPath);
+        sourceBuilder.UsePhysicalConnectionInitializer(
+            _ => throw new NotSupportedException("The module opens connections asynchronously."),
+            _sessions.InitializeAsync);
 
         if (!readFromStandby)
         {
@@ -66,6 +65,7 @@ public sealed class TriggerConnection
         (Host, Port, Hosts, Database, Username, SslMode, MaximumPoolSize, CommandTimeout) =
             (reads.Host, reads.Port, reads.Hosts, reads.Database, reads.Username, reads.SslMode, reads.MaximumPoolSize, reads.CommandTimeout);
         _dataSource = primary;
+        _sessions = reads._sessions;
     }
 
     /// <summary>
@@ -288,48 +288,13 @@ public sealed class TriggerConnection
     }
 
     /// <summary>
-    /// Fails with SearchPathIgnored when the connection string's Search Path did not reach the server session. A
-    /// pooler drops it (PgBouncer with ignore_startup_parameters = search_path), and every unqualified table name
-    /// would then resolve in another schema: the module would read, or write, another schema's workflow_triggers.
+    /// The tables a query last found here. A reader writes its query for them and checks them in the same round trip,
+    /// writing the query again when they changed: a hint that saves a round trip, never trusted unchecked.
     /// </summary>
-    private async Task RequireSearchPathAsync(NpgsqlConnection connection, string wanted)
-    {
-        await using var command = new NpgsqlCommand("SELECT setting, source FROM pg_settings WHERE name = 'search_path'", connection);
-        await using var reader = await command.ExecuteReaderAsync().ConfigureAwait(false);
-        await reader.ReadAsync().ConfigureAwait(false);
-        var (setting, source) = (reader.GetString(0), reader.GetString(1));
-        static string Normal(string path) => string.Join(",", path.Split(',').Select(p => p.Trim()));
-        if (source is not ("client" or "session") && !string.Equals(Normal(setting), Normal(wanted), StringComparison.Ordinal))
-        {
-            throw new TriggerEngineException(
-                TriggerErrorKind.ConnectionFailed,
-                $"The connection string sets Search Path={wanted}, but the server session's search_path is '{setting}' (from its {source} setting): " +
-                "something between the module and the server, such as a connection pooler, dropped it. Unqualified table names would resolve in another schema, so nothing was sent.")
-            {
-                ErrorId = "SearchPathIgnored",
-            };
-        }
-    }
+    internal EngineTables? LastSeenTables { get; set; }
 
-    /// <summary>
-    /// Fails with SessionRequired when <paramref name="connection"/> goes through a connection pooler (PgBouncer and
-    /// its kind): the pooler announces a process id of its own at startup, so it differs from the server session's
-    /// pg_backend_pid(). A direct connection, or a TCP proxy that passes the startup through, shows the same one.
-    /// </summary>
-    internal static async Task RequireOwnSessionAsync(NpgsqlConnection connection, string databaseDisplay, string why, CancellationToken cancellationToken)
-    {
-        var serverProcess = await connection.ExecuteScalarAsync<int>(new CommandDefinition("SELECT pg_backend_pid()", cancellationToken: cancellationToken)).ConfigureAwait(false);
-        if (serverProcess != connection.ProcessID)
-        {
-            throw new TriggerEngineException(
-                TriggerErrorKind.Conflict,
-                $"{databaseDisplay} goes through a connection pooler (the connection was announced as process {connection.ProcessID}, but server process {serverProcess} answered), " +
-                $"and {why}: a pooler may run the two on different server sessions. Nothing was sent.")
-            {
-                ErrorId = "SessionRequired",
-            };
-        }
-    }
+    /// <summary>True when statements prepared on this connection's sessions stay prepared (no pooler between).</summary>
+    internal bool StatementsStayPrepared => _sessions.StatementsStayPrepared;
 
     /// <summary>Which of the module's and the engine's tables this database has, asked now (callers cache it per command).</summary>
     internal Task<EngineTables> ProbeTablesAsync(CancellationToken cancellationToken) =>

@@ -182,7 +182,7 @@ public sealed class IndexHealth
         return await _connection.RunAsync(
             async c =>
             {
-                await TriggerConnection.RequireOwnSessionAsync(c, _connection.ToString(), "REINDEX CONCURRENTLY runs outside a transaction with its lock timeout set on its session", cancellationToken).ConfigureAwait(false);
+                await ServerSessions.RequireOwnSessionAsync(c, _connection.ToString(), "REINDEX CONCURRENTLY runs outside a transaction with its lock timeout set on its session", cancellationToken).ConfigureAwait(false);
                 // Set before the size is read: that read takes a lock on the index as well.
                 await c.ExecuteAsync(new CommandDefinition(
                     "SELECT set_config('lock_timeout', @LockTimeout, false), set_config('statement_timeout', '0', false)",

@@ -19,36 +19,6 @@ public sealed class TriggerReader
     /// <summary>Streams the triggers that match every given filter, in id order, one row at a time.</summary>
     public async IAsyncEnumerable<TriggerRecord> QueryAsync(TriggerFilter filter, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var tables = _tables ??= await _connection.ProbeTablesAsync(cancellationToken).ConfigureAwait(false);
-        if (filter.Orphans)
-        {
-            OrphanRule.RequireWorkflows(tables, _connection.ToString());
-        }
-
-        var sql = new StringBuilder(TriggerColumns.SelectFrom("workflow_triggers", tables)).Append("\nWHERE true");
-        // Each fragment is fixed text chosen by which filters are present; the values travel as parameters.
-        if (filter.Ids is not null) sql.Append("\n  AND t.id = ANY(@Ids)");
-        if (filter.NamePattern is not null) sql.Append("\n  AND t.name ~* @NameRegex");
-        var columns = new[]
-        {
-            ValueFilter.Of("workflow_id", "WorkflowIds", filter.WorkflowIds),
-            ValueFilter.Of("source", "Sources", filter.Sources),
-            ValueFilter.Of("event_type", "EventTypes", filter.EventTypes),
-            ValueFilter.Of("target_node_id", "TargetNodeIds", filter.TargetNodeIds),
-        }.OfType<ValueFilter>().ToList();
-        foreach (var column in columns)
-        {
-            sql.Append("\n  AND ").Append(column.Sql);
-        }
-
-        // Literal true/false rather than a parameter, so the planner can match the document's partial indexes
-        // (WHERE is_active = true) also with a generic plan.
-        if (filter.IsActive == true) sql.Append("\n  AND t.is_active = true");
-        if (filter.IsActive == false) sql.Append("\n  AND t.is_active IS NOT TRUE");
-        if (filter.Untargeted) sql.Append("\n  AND t.target_node_id IS NULL");
-        if (filter.Orphans) sql.Append("\n  AND " + OrphanRule.Predicate);
-        sql.Append("\nORDER BY t.id");
-
         string? nameRegex = null;
         if (filter.NamePattern is not null && (nameRegex = WildcardTranslator.ToRegex(filter.NamePattern, out var invalid)) is null)
         {
@@ -58,34 +28,57 @@ public sealed class TriggerReader
             };
         }
 
-        // Dapper's row parser over the driver's own command and reader: typed rows, one at a time, and a command this
-        // method can cancel on the server when the caller stops reading early (Select-Object -First).
+        var columns = new[]
+        {
+            ValueFilter.Of("workflow_id", "WorkflowIds", filter.WorkflowIds),
+            ValueFilter.Of("source", "Sources", filter.Sources),
+            ValueFilter.Of("event_type", "EventTypes", filter.EventTypes),
+            ValueFilter.Of("target_node_id", "TargetNodeIds", filter.TargetNodeIds),
+        }.OfType<ValueFilter>().ToList();
+
+        // Dapper's row parser over the driver's own batch and reader: typed rows, one at a time, and statements this
+        // method can cancel on the server when the caller stops reading early (Select-Object -First). One round trip
+        // asks which tables exist and runs the query written for the tables seen last time; when they differ, the
+        // query is written again and resent. On a session of the server's own (no pooler) both are prepared, which
+        // spares the planner most of a lookup's cost from the second call on.
         NpgsqlConnection connection;
-        NpgsqlCommand command;
+        NpgsqlBatch batch;
         NpgsqlDataReader reader;
         bool more;
         for (var attempt = 1; ; attempt++)
         {
             connection = await _connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-            command = new NpgsqlCommand(sql.ToString(), connection);
-            if (filter.Ids is not null) command.Parameters.Add(new NpgsqlParameter<int[]>("Ids", filter.Ids.ToArray()));
-            if (nameRegex is not null) command.Parameters.Add(new NpgsqlParameter<string>("NameRegex", nameRegex));
-            foreach (var column in columns)
-            {
-                column.AddParameters(command);
-            }
-
+            batch = new NpgsqlBatch(connection);
+            NpgsqlDataReader? opened = null;
             try
             {
-                reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                more = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-                break;
+                // A remembered absence of workflows is asked again before it can refuse an orphan query.
+                var expected = _connection.LastSeenTables is { } seenBefore && (seenBefore.Workflows || !filter.Orphans)
+                    ? seenBefore
+                    : await EngineTables.ProbeAsync(connection, cancellationToken).ConfigureAwait(false);
+                batch.BatchCommands.Add(new NpgsqlBatchCommand(EngineTables.Sql));
+                batch.BatchCommands.Add(Query(filter, expected, columns, nameRegex));
+                if (_connection.StatementsStayPrepared)
+                {
+                    await batch.PrepareAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                opened = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                await opened.ReadAsync(cancellationToken).ConfigureAwait(false);
+                var seen = EngineTables.From(opened);
+                _connection.LastSeenTables = seen;
+                if (seen == expected)
+                {
+                    await opened.NextResultAsync(cancellationToken).ConfigureAwait(false);
+                    more = await opened.ReadAsync(cancellationToken).ConfigureAwait(false);
+                    reader = opened;
+                    break;
+                }
             }
             catch (Exception ex)
             {
                 var failure = _connection.Translate(ex);
-                await command.DisposeAsync().ConfigureAwait(false);
-                await connection.DisposeAsync().ConfigureAwait(false);
+                await CloseQuietlyAsync(opened, batch, connection).ConfigureAwait(false);
                 // No row has been returned yet: a pooled connection the server had closed is retried once, fresh.
                 if (attempt == 1 && failure is TriggerEngineException { Kind: TriggerErrorKind.ConnectionFailed })
                 {
@@ -94,6 +87,9 @@ public sealed class TriggerReader
 
                 throw failure;
             }
+
+            // A table came or went since the query was written: it is written again for the tables there now.
+            await CloseQuietlyAsync(opened, batch, connection).ConfigureAwait(false);
         }
 
         var finished = false;
@@ -124,7 +120,7 @@ public sealed class TriggerReader
             {
                 // Stopped early: without this the reader's disposal would read every remaining row of the result.
                 // The server ends the statement instead, so stopping costs the same on a million rows as on a thousand.
-                command.Cancel();
+                batch.Cancel();
             }
 
             try
@@ -136,9 +132,66 @@ public sealed class TriggerReader
                 // The statement was cancelled on purpose; its cancellation error is not news.
             }
 
-            await command.DisposeAsync().ConfigureAwait(false);
+            await batch.DisposeAsync().ConfigureAwait(false);
             await connection.DisposeAsync().ConfigureAwait(false);
         }
+    }
+
+    // The statements of a query that will not be read; the reader may still hold the query's error (a table it
+    // names is gone), which is not news.
+    private static async Task CloseQuietlyAsync(NpgsqlDataReader? reader, NpgsqlBatch batch, NpgsqlConnection connection)
+    {
+        try
+        {
+            if (reader is not null)
+            {
+                await reader.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+        catch (Exception)
+        {
+        }
+
+        await batch.DisposeAsync().ConfigureAwait(false);
+        await connection.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private NpgsqlBatchCommand Query(TriggerFilter filter, EngineTables tables, IReadOnlyList<ValueFilter> columns, string? nameRegex)
+    {
+        var query = new NpgsqlBatchCommand(Sql(filter, tables, columns));
+        if (filter.Ids is not null) query.Parameters.Add(new NpgsqlParameter<int[]>("Ids", filter.Ids.ToArray()));
+        if (nameRegex is not null) query.Parameters.Add(new NpgsqlParameter<string>("NameRegex", nameRegex));
+        foreach (var column in columns)
+        {
+            column.AddParameters(query.Parameters);
+        }
+
+        return query;
+    }
+
+    // Fixed text chosen by which filters are present; the values travel as parameters.
+    private string Sql(TriggerFilter filter, EngineTables tables, IReadOnlyList<ValueFilter> columns)
+    {
+        if (filter.Orphans)
+        {
+            OrphanRule.RequireWorkflows(tables, _connection.ToString());
+        }
+
+        var sql = new StringBuilder(TriggerColumns.SelectFrom("workflow_triggers", tables)).Append("\nWHERE true");
+        if (filter.Ids is not null) sql.Append("\n  AND t.id = ANY(@Ids)");
+        if (filter.NamePattern is not null) sql.Append("\n  AND t.name ~* @NameRegex");
+        foreach (var column in columns)
+        {
+            sql.Append("\n  AND ").Append(column.Sql);
+        }
+
+        // Literal true/false rather than a parameter, so the planner can match the document's partial indexes
+        // (WHERE is_active = true) also with a generic plan.
+        if (filter.IsActive == true) sql.Append("\n  AND t.is_active = true");
+        if (filter.IsActive == false) sql.Append("\n  AND t.is_active IS NOT TRUE");
+        if (filter.Untargeted) sql.Append("\n  AND t.target_node_id IS NULL");
+        if (filter.Orphans) sql.Append("\n  AND " + OrphanRule.Predicate);
+        return sql.Append("\nORDER BY t.id").ToString();
     }
 
     /// <summary>The given triggers that exist, as they are now (with their versions): to compare, name and confirm before a write.</summary>
@@ -214,20 +267,20 @@ internal sealed class ValueFilter
         return new ValueFilter(parameter, plain, regexes.ToArray(), parts.Count == 1 ? parts[0] : $"({string.Join(" OR ", parts)})");
     }
 
-    public void AddParameters(NpgsqlCommand command)
+    public void AddParameters(NpgsqlParameterCollection parameters)
     {
         if (_plain.Length == 1 && _regexes.Length == 0)
         {
-            command.Parameters.Add(new NpgsqlParameter<string>(_parameter, _plain[0]));
+            parameters.Add(new NpgsqlParameter<string>(_parameter, _plain[0]));
         }
         else if (_plain.Length > 0)
         {
-            command.Parameters.Add(new NpgsqlParameter<string[]>(_parameter, _plain));
+            parameters.Add(new NpgsqlParameter<string[]>(_parameter, _plain));
         }
 
         if (_regexes.Length > 0)
         {
-            command.Parameters.Add(new NpgsqlParameter<string[]>(_parameter + "Patterns", _regexes));
+            parameters.Add(new NpgsqlParameter<string[]>(_parameter + "Patterns", _regexes));
         }
     }
 }

@@ -121,4 +121,26 @@ public class TriggerReaderTests : DatabaseTest
         var error = await Assert.ThrowsAsync<TriggerEngineException>(async () => await QueryAsync(new TriggerFilter()));
         Assert.Equal(("workflow_triggers", "target_node_id"), (error.TableName, error.ColumnName));
     }
+
+    [Fact]
+    public async Task Each_read_writes_its_query_for_the_engine_tables_there_now_though_they_come_and_go_between_reads()
+    {
+        // One reader per read, as one command is, on one TriggerConnection that remembers the tables it saw last.
+        await new TriggerWriter(Connection).InsertAsync(new[] { Sample("Invoice PDFs") }, false, false, default);
+        async Task<TriggerRecord> ReadAsync(bool orphans = false) =>
+            Assert.Single(await ListAsync(new TriggerReader(Connection).QueryAsync(new TriggerFilter { Sources = new[] { "pdf-monitor-event-source" }, Orphans = orphans }, default)));
+
+        Assert.Null((await ReadAsync()).WorkflowName);
+        await AddEngineTablesAsync("INSERT INTO workflows VALUES ('wf_bd11290f923b', 'Invoices');");
+        Assert.Equal("Invoices", (await ReadAsync()).WorkflowName);
+
+        await Db.ExecuteAsync("DELETE FROM workflows; INSERT INTO workflows VALUES ('wf_other', 'Other')");
+        Assert.Equal("Invoice PDFs", (await ReadAsync(orphans: true)).Name);
+
+        // Gone again: the query written for it would fail on the missing table; it is written again instead.
+        await Db.ExecuteAsync("DROP TABLE workflows");
+        Assert.Null((await ReadAsync()).WorkflowName);
+        var noWorkflows = await Assert.ThrowsAsync<TriggerEngineException>(() => ReadAsync(orphans: true));
+        Assert.Equal(TriggerErrorKind.MissingTable, noWorkflows.Kind);
+    }
 }
