@@ -141,14 +141,15 @@ Describe 'Lock waits' {
     }
 
     It 'stops Invoke-TriggerBackfill at a locked row after -LockTimeoutSeconds and reports the batches it committed before' {
-        Reset-RoutingTriggers $script:lockDb
-        # Id 25 belongs to wf_multi, which has an input node: the batch of ids 21-30 has to wait for it.
-        $script:holder = Start-LockHolder $script:lockDb 'SELECT 1 FROM workflow_triggers WHERE id = 25 FOR UPDATE'
-        $blocked = try { Invoke-TriggerBackfill -ConnectionString $script:lockDb -BatchSize 10 -LockTimeoutSeconds 1 -Confirm:$false -ErrorAction Stop -WarningAction SilentlyContinue } catch { $_ }
+        Reset-RoutingTriggers $script:lockDb 400
+        # Id 389 belongs to wf_multi, which has an input node, and lies on the last of the table's pages: the batches
+        # before the one that holds it commit, and that one has to wait for it.
+        $script:holder = Start-LockHolder $script:lockDb 'SELECT 1 FROM workflow_triggers WHERE id = 389 FOR UPDATE'
+        $blocked = try { Invoke-TriggerBackfill -ConnectionString $script:lockDb -BatchSize 30 -LockTimeoutSeconds 1 -Confirm:$false -ErrorAction Stop -WarningAction SilentlyContinue } catch { $_ }
         $blocked.FullyQualifiedErrorId | Should -BeLike 'LockTimeout,*'
         "$blocked" -match 'Before it stopped, (\d+) trigger\(s\) in (\d+) batch\(es\) were committed' | Should -BeTrue -Because "$blocked"
         $committed = [int]$Matches[1]
-        [int]$Matches[2] | Should -Be 2
+        [int]$Matches[2] | Should -BeGreaterThan 1
         $committed | Should -BeGreaterThan 0
         [int](Get-TestScalar $script:lockDb 'SELECT count(*) FROM workflow_triggers WHERE target_node_id IS NOT NULL') | Should -Be $committed
     }

@@ -33,6 +33,8 @@ public sealed class BackfillPlanEntry
 public sealed class BackfillBatch
 {
     public int Number { get; init; }
+
+    /// <summary>The lowest and highest id the batch updated; 0 when it updated none.</summary>
     public int FromId { get; init; }
     public int ToId { get; init; }
     public int Updated { get; init; }
@@ -40,16 +42,16 @@ public sealed class BackfillBatch
     /// <summary>The updated triggers, when the run was asked to return them.</summary>
     public IReadOnlyList<TriggerRecord> Rows { get; init; } = Array.Empty<TriggerRecord>();
 
-    /// <summary>How far through the id range the run is, 0 to 100.</summary>
+    /// <summary>How far through the table's pages (or the given ids) the run is, 0 to 100.</summary>
     public double PercentComplete { get; init; }
 }
 
 /// <summary>
-/// The document's "Populate Target Nodes" data migration, done right: set-based, one transaction per batch of the
-/// primary-key range, one run at a time per schema. A stop loses at most the batch in flight, and a re-run picks up
-/// the triggers still without a node, so it continues where the last one stopped.
+/// The document's "Populate Target Nodes" data migration, done right: set-based, one transaction per batch, one run
+/// at a time per schema. A stop loses at most the batch in flight, and a re-run picks up the triggers still without a
+/// node, so it continues where the last one stopped.
 /// </summary>
-public sealed class TriggerBackfill
+public sealed partial class TriggerBackfill
 {
     public const int DefaultBatchSize = 10_000;
 
@@ -124,29 +126,32 @@ public sealed class TriggerBackfill
         var lease = await Guard(() => TakeLeaseAsync(connection, wait, cancellationToken)).ConfigureAwait(false);
         try
         {
-            var range = await Guard(() => PrepareAsync(connection, lease, scope, lockWait, cancellationToken)).ConfigureAwait(false);
-            if (range is null)
+            var walk = await Guard(() => PrepareAsync(connection, lease, scope, batchSize, lockWait, cancellationToken)).ConfigureAwait(false);
+            if (walk is null)
             {
                 yield break;
             }
 
             var number = 0;
-            var batches = Batches(range.Value.MinId, range.Value.MaxId, scope.Ids, batchSize).ToList();
-            var span = (double)range.Value.MaxId - range.Value.MinId + 1;
-            foreach (var (from, to, ids) in batches)
+            foreach (var range in walk.Ranges())
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var (updated, rows) = await Guard(() => WriteBatchAsync(connection, lease, scope, (from, to, ids), returnRows, tables, lockWait, cancellationToken)).ConfigureAwait(false);
-                number++;
-                yield return new BackfillBatch
+                var written = await Guard(() => WriteBatchAsync(connection, lease, scope, range, returnRows, tables, lockWait, cancellationToken)).ConfigureAwait(false);
+                yield return written.Report(++number, walk.PercentComplete(range));
+            }
+
+            // Rows another session updated while the run walked the table may have moved to pages it had passed: the
+            // untargeted triggers that were there when it began and are still without a node get theirs now.
+            while (scope.Ids is null)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var written = await Guard(() => WriteBatchAsync(connection, lease, scope, walk.Leftovers(), returnRows, tables, lockWait, cancellationToken)).ConfigureAwait(false);
+                if (written.Updated == 0)
                 {
-                    Number = number,
-                    FromId = from,
-                    ToId = to,
-                    Updated = updated,
-                    Rows = rows,
-                    PercentComplete = scope.Ids is null ? Math.Min(100, (to - (double)range.Value.MinId + 1) * 100 / span) : 100.0 * number / batches.Count,
-                };
+                    break;
+                }
+
+                yield return written.Report(++number, 100);
             }
         }
         finally
@@ -191,98 +196,6 @@ public sealed class TriggerBackfill
     {
         ErrorId = "BackfillLeaseLost",
     };
-
-    /// <summary>
-    /// Records each workflow's first input node and finds the id range of triggers that can get one, in one
-    /// transaction that renews the lease, so no other run can be rebuilding the table at the same time.
-    /// </summary>
-    private async Task<(int MinId, int MaxId)?> PrepareAsync(NpgsqlConnection connection, Lease lease, BackfillScope scope, TimeSpan lockTimeout, CancellationToken cancellationToken)
-    {
-        await Lease.EnsureTableAsync(connection, CreateNodesTableSql, NodesTable, cancellationToken).ConfigureAwait(false);
-        var sql = $"""
-            DELETE FROM {NodesTable};
-            INSERT INTO {NodesTable} (workflow_id, node_id) SELECT f.workflow_id, f.node_id FROM ({WorkflowGraph.FirstInputNodesSql}) f;
-            ANALYZE {NodesTable};
-            SELECT min(t.id) AS MinId, max(t.id) AS MaxId
-            FROM workflow_triggers t JOIN {NodesTable} f ON f.workflow_id = t.workflow_id
-            WHERE t.target_node_id IS NULL{scope.Predicate};
-            """;
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await LockWait.SetAsync(connection, transaction, lockTimeout, cancellationToken).ConfigureAwait(false);
-        if (!await lease.RenewAsync(connection, transaction, cancellationToken).ConfigureAwait(false))
-        {
-            throw LeaseLost();
-        }
-
-        var range = await connection.QuerySingleAsync<(int? MinId, int? MaxId)>(new CommandDefinition(sql, Parameters(scope), transaction, commandTimeout: 0, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return range.MinId is { } min && range.MaxId is { } max ? (min, max) : null;
-    }
-
-    private static IEnumerable<(int From, int To, int[]? Ids)> Batches(int minId, int maxId, IReadOnlyList<int>? ids, int batchSize)
-    {
-        if (ids is not null)
-        {
-            // Ids given: batches of those ids in order, not of the id range between them.
-            var sorted = ids.Where(id => id >= minId && id <= maxId).Distinct().Order().ToArray();
-            foreach (var chunk in sorted.Chunk(batchSize))
-            {
-                yield return (chunk[0], chunk[^1], chunk);
-            }
-
-            yield break;
-        }
-
-        for (long from = minId; from <= maxId; from += batchSize)
-        {
-            yield return ((int)from, (int)Math.Min(maxId, from + batchSize - 1), null);
-        }
-    }
-
-    private async Task<(int Updated, IReadOnlyList<TriggerRecord> Rows)> WriteBatchAsync(
-        NpgsqlConnection connection, Lease lease, BackfillScope scope, (int From, int To, int[]? Ids) batch, bool returnRows, EngineTables tables, TimeSpan lockTimeout, CancellationToken cancellationToken)
-    {
-        var (from, to, ids) = batch;
-        // "target_node_id IS NULL" is checked again on each row at write time: a node set by someone else since the
-        // run began (or since the plan) wins, and a re-run never writes a trigger twice.
-        var batchPredicate = ids is null ? "t.id BETWEEN @From AND @To" : "t.id = ANY(@BatchIds)";
-        var scopePredicate = scope.WorkflowIds is null ? string.Empty : " AND t.workflow_id = ANY(@WorkflowIds)";
-        // Returning whole rows only when asked: RETURNING t.* measured 0.76 of a single UPDATE's throughput over a
-        // million rows, RETURNING t.id with a count 0.89.
-        var (returning, select) = returnRows
-            ? (TriggerColumns.Returning, TriggerColumns.SelectWritten(tables) + "\nORDER BY t.id")
-            : ("RETURNING t.id", "SELECT count(*)::int AS Updated FROM written");
-        var sql = $"""
-            WITH written AS (
-                UPDATE workflow_triggers t SET target_node_id = f.node_id, updated_at = CURRENT_TIMESTAMP
-                FROM {NodesTable} f
-                WHERE {batchPredicate} AND t.target_node_id IS NULL AND f.workflow_id = t.workflow_id{scopePredicate}
-                {returning}
-            )
-            {select}
-            """;
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await LockWait.SetAsync(connection, transaction, lockTimeout, cancellationToken).ConfigureAwait(false);
-        await _connection.ApplyChangeReasonAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
-        if (!await lease.RenewAsync(connection, transaction, cancellationToken).ConfigureAwait(false))
-        {
-            throw LeaseLost();
-        }
-
-        var command = new CommandDefinition(
-            sql, new { From = from, To = to, BatchIds = ids, WorkflowIds = scope.WorkflowIds?.ToArray() }, transaction, commandTimeout: 0, cancellationToken: cancellationToken);
-        (int, IReadOnlyList<TriggerRecord>) result = returnRows
-            ? await RowsAsync(connection, command).ConfigureAwait(false)
-            : (await connection.ExecuteScalarAsync<int>(command).ConfigureAwait(false), Array.Empty<TriggerRecord>());
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return result;
-
-        static async Task<(int, IReadOnlyList<TriggerRecord>)> RowsAsync(NpgsqlConnection connection, CommandDefinition command)
-        {
-            var rows = (await connection.QueryAsync<TriggerRecord>(command).ConfigureAwait(false)).ToList();
-            return (rows.Count, rows);
-        }
-    }
 
     private static object Parameters(BackfillScope scope) => new { WorkflowIds = scope.WorkflowIds?.ToArray(), Ids = scope.Ids?.ToArray() };
 

@@ -36,7 +36,7 @@ public sealed class InvokeTriggerBackfillCommand : TriggerCmdletBase
     [Parameter(ValueFromPipeline = true)]
     public PSObject[]? InputObject { get; set; }
 
-    /// <summary>Ids per batch (one transaction each).</summary>
+    /// <summary>About how many triggers each batch updates (one transaction each).</summary>
     [Parameter]
     [ValidateRange(1, 1_000_000)]
     public int BatchSize { get; set; } = TriggerBackfill.DefaultBatchSize;
@@ -134,9 +134,10 @@ public sealed class InvokeTriggerBackfillCommand : TriggerCmdletBase
                     batches++;
                     updated += batch.Updated;
                     progress.PercentComplete = (int)Math.Clamp(batch.PercentComplete, 0, 100);
-                    progress.StatusDescription = $"{updated:N0} of about {total:N0} triggers updated; batch {batch.Number:N0}, ids {batch.FromId:N0}-{batch.ToId:N0}";
+                    var ids = batch.Updated > 0 ? $", ids {batch.FromId:N0}-{batch.ToId:N0}" : string.Empty;
+                    progress.StatusDescription = $"{updated:N0} of about {total:N0} triggers updated; batch {batch.Number:N0}{ids}";
                     WriteProgress(progress);
-                    WriteVerbose($"Batch {batch.Number}: ids {batch.FromId}-{batch.ToId}, {batch.Updated} updated.");
+                    WriteVerbose($"Batch {batch.Number}: {batch.Updated} updated{ids}.");
                     foreach (var row in batch.Rows)
                     {
                         WriteObject(WorkflowTrigger.From(row));
