@@ -54,6 +54,30 @@ Describe 'New-WorkflowTrigger' {
         (Get-Count) | Should -Be ($before + 2500)
     }
 
+    It '-InputObject creates an array of objects at once, read as piping them would be, and names a missing property' {
+        $rows = @(
+            [pscustomobject]@{ Name = 'Fast 1'; WorkflowId = 'wf_fast'; Source = 'search-api-source'; EventType = 'webhook_received'; Config = '{"b": 1}' }
+            [pscustomobject]@{ name = 'Fast 2'; workflowid = 'wf_fast'; source = 'search-api-source'; eventtype = 'webhook_received'; Description = 'lower-case names'; Inactive = $true }
+            [pscustomobject]@{ Name = 'Fast 3'; WorkflowId = 'wf_fast'; EventType = 'webhook_received' }
+            [pscustomobject]@{ Name = 4242; WorkflowId = 'wf_fast'; Source = 'search-api-source'; EventType = 'webhook_received'; IsActive = 'false' }
+        )
+        $created = New-WorkflowTrigger -InputObject $rows -ErrorVariable errors -ErrorAction SilentlyContinue
+        $created.Name | Should -Be @('Fast 1', 'Fast 2', '4242')
+        $created[0].Config.b | Should -Be 1
+        $created[1].Description | Should -Be 'lower-case names'
+        $created[1].IsActive | Should -BeFalse
+        $created[2].IsActive | Should -BeFalse
+        $errors.Count | Should -Be 1
+        $errors[0].FullyQualifiedErrorId | Should -BeLike 'InvalidSource,*'
+        "$($errors[0])" | Should -BeLike '*no Source property*'
+        $errors[0].TargetObject.Name | Should -Be 'Fast 3'
+
+        # The same rows piped make the same triggers.
+        $piped = $rows | Select-Object -First 2 | ForEach-Object { $_.PSObject.Copy() } | ForEach-Object { $_.Name = "$($_.Name) piped"; $_ } | New-WorkflowTrigger
+        ($piped | Select-Object WorkflowId, Source, EventType, ConfigJson, Description, IsActive | ConvertTo-Json) |
+            Should -Be ($created[0..1] | Select-Object WorkflowId, Source, EventType, ConfigJson, Description, IsActive | ConvertTo-Json)
+    }
+
     It 'refuses <Field> = <Value> with an InvalidArgument error <ErrorId>, naming the field, and writes nothing' -ForEach @(
         @{ Field = 'Name'; Value = 'ab'; ErrorId = 'InvalidTriggerName' }
         @{ Field = 'Name'; Value = '   '; ErrorId = 'InvalidTriggerName' }

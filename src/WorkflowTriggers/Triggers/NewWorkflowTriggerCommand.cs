@@ -4,95 +4,138 @@ using WorkflowTriggers.Engine.Triggers;
 
 namespace WorkflowTriggers.Commands;
 
-/// <summary>Creates triggers; piped objects are validated one by one and written in batches.</summary>
-[Cmdlet(VerbsCommon.New, "WorkflowTrigger", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+/// <summary>
+/// Creates triggers; piped objects are validated one by one and written in batches. -InputObject takes an array of
+/// objects at once and reads their properties itself, without PowerShell's binding by property name per object.
+/// </summary>
+[Cmdlet(VerbsCommon.New, "WorkflowTrigger", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = PropertiesSet)]
 [OutputType(typeof(WorkflowTrigger))]
 public sealed class NewWorkflowTriggerCommand : TriggerBatchCmdletBase<NewTrigger>
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    private const string PropertiesSet = "Properties";
+    private const string InputObjectSet = "InputObject";
+
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = PropertiesSet)]
     [AllowEmptyString]
     [ArgumentCompleter(typeof(TriggerNameCompleter))]
     public string Name { get; set; } = string.Empty;
 
-    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = PropertiesSet)]
     [AllowEmptyString]
     [ArgumentCompleter(typeof(WorkflowIdCompleter))]
     public string WorkflowId { get; set; } = string.Empty;
 
-    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = PropertiesSet)]
     [AllowEmptyString]
     [ArgumentCompleter(typeof(SourceCompleter))]
     public string Source { get; set; } = string.Empty;
 
-    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = PropertiesSet)]
     [AllowEmptyString]
     [ArgumentCompleter(typeof(EventTypeCompleter))]
     public string EventType { get; set; } = string.Empty;
 
-    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = PropertiesSet)]
     public string? Description { get; set; }
 
-    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = PropertiesSet)]
     [ArgumentCompleter(typeof(TargetNodeIdCompleter))]
     public string? TargetNodeId { get; set; }
 
-    /// <summary>A hashtable, a PSCustomObject or JSON text of an object.</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = PropertiesSet)]
     public object? Config { get; set; }
 
-    /// <summary>Create the trigger switched off.</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = PropertiesSet)]
     public SwitchParameter Inactive { get; set; }
 
     /// <summary>
-    /// Leave out a trigger whose workflow already has a trigger of that name, so a load can run again (or twice at
-    /// once) without creating duplicates.
+    /// Objects with Name, WorkflowId, Source and EventType (and optionally Description, TargetNodeId, Config,
+    /// Inactive or IsActive), all at once: the fast way to create many, without binding each object's properties.
     /// </summary>
+    [Parameter(Mandatory = true, ParameterSetName = InputObjectSet)]
+    public PSObject[] InputObject { get; set; } = Array.Empty<PSObject>();
+
     [Parameter]
     public SwitchParameter SkipExisting { get; set; }
 
-    /// <summary>Create the trigger even where its target node is not a node of its workflow (table workflow_nodes).</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
 
-    /// <summary>
-    /// Binds the IsActive column of exported triggers (Import-Csv, ConvertFrom-Json, another database), so a copy
-    /// keeps its state; takes true/false as booleans or text.
-    /// </summary>
-    [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
+    [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true, ParameterSetName = PropertiesSet)]
     public object? IsActive { get; set; }
 
-    /// <summary>The piped object itself (a CSV row, say), so an error about it names it as its target.</summary>
-    [Parameter(ValueFromPipeline = true, DontShow = true)]
-    public PSObject? InputObject { get; set; }
+    // The piped object itself, which an error about it names as its target.
+    [Parameter(ValueFromPipeline = true, DontShow = true, ParameterSetName = PropertiesSet)]
+    public PSObject? PipedObject { get; set; }
 
     protected override void ProcessRecord()
     {
-        var active = !Inactive.IsPresent;
-        if (IsActive is not null && !TryReadBool(IsActive, out active))
+        if (ParameterSetName == PropertiesSet)
         {
-            Refuse(EngineErrors.Violation(new RuleViolation("IsActive", IsActive, "InvalidIsActive", $"IsActive must be true or false; '{IsActive}' is neither."), target: InputObject));
+            Create(new Fields(Name, WorkflowId, Source, EventType, Description, TargetNodeId, Config, Inactive.IsPresent, IsActive), PipedObject);
+            return;
+        }
+
+        foreach (var item in InputObject)
+        {
+            if (Stopping)
+            {
+                return;
+            }
+
+            var (fields, missing) = item is null ? (null, "Name") : Fields.Read(item);
+            if (fields is not null)
+            {
+                Create(fields, item);
+            }
+            else
+            {
+                var field = missing!;
+                Refuse(new ErrorRecord(
+                    new ArgumentException($"The object has no {field} property: each object given to -InputObject needs Name, WorkflowId, Source and EventType.", nameof(InputObject)),
+                    MissingFieldErrorIds[field],
+                    ErrorCategory.InvalidArgument,
+                    item));
+            }
+        }
+    }
+
+    // A missing field is reported under the error id of that field's rules.
+    private static readonly Dictionary<string, string> MissingFieldErrorIds = new(StringComparer.Ordinal)
+    {
+        ["Name"] = "InvalidTriggerName",
+        ["WorkflowId"] = "InvalidWorkflowId",
+        ["Source"] = "InvalidSource",
+        ["EventType"] = "InvalidEventType",
+    };
+
+    private void Create(Fields fields, object? target)
+    {
+        var active = !fields.Inactive;
+        if (fields.IsActive is not null && !TryReadBool(fields.IsActive, out active))
+        {
+            Refuse(EngineErrors.Violation(new RuleViolation("IsActive", fields.IsActive, "InvalidIsActive", $"IsActive must be true or false; '{fields.IsActive}' is neither."), target: target));
             return;
         }
 
         string? config;
         try
         {
-            config = ConfigConverter.ToJson(Config);
+            config = ConfigConverter.ToJson(fields.Config);
         }
         catch (ArgumentException ex)
         {
-            Refuse(EngineErrors.Violation(new RuleViolation("Config", Config, "InvalidConfig", ex.Message), target: InputObject));
+            Refuse(EngineErrors.Violation(new RuleViolation("Config", fields.Config, "InvalidConfig", ex.Message), target: target));
             return;
         }
 
         var trigger = new NewTrigger(
-            Name,
-            WorkflowId,
-            Source,
-            EventType,
-            string.IsNullOrEmpty(Description) ? null : Description,
-            string.IsNullOrEmpty(TargetNodeId) ? null : TargetNodeId,
+            fields.Name,
+            fields.WorkflowId,
+            fields.Source,
+            fields.EventType,
+            string.IsNullOrEmpty(fields.Description) ? null : fields.Description,
+            string.IsNullOrEmpty(fields.TargetNodeId) ? null : fields.TargetNodeId,
             config,
             active);
         var violations = TriggerRules.CheckNew(trigger);
@@ -101,15 +144,40 @@ public sealed class NewWorkflowTriggerCommand : TriggerBatchCmdletBase<NewTrigge
             foreach (var violation in violations)
             {
                 // A piped row is the target a runbook can point at; the message names the field and the value.
-                Refuse(EngineErrors.Violation(violation, target: InputObject));
+                Refuse(EngineErrors.Violation(violation, target: target));
             }
 
             return;
         }
 
-        if (ShouldProcess($"trigger '{TriggerRules.NormalizeName(Name)}' (workflow {WorkflowId}, {Source}/{EventType})", "Create"))
+        if (ShouldProcess($"trigger '{TriggerRules.NormalizeName(fields.Name)}' (workflow {fields.WorkflowId}, {fields.Source}/{fields.EventType})", "Create"))
         {
             Enqueue(trigger);
+        }
+    }
+
+    /// <summary>One trigger's fields as given: bound by PowerShell, or read from an object given to -InputObject.</summary>
+    private sealed record Fields(
+        string Name, string WorkflowId, string Source, string EventType, string? Description, string? TargetNodeId, object? Config, bool Inactive, object? IsActive)
+    {
+        // The fields, or the first required one the object lacks. Names match as PowerShell's binding matches them,
+        // without regard to case; values become text as binding to a string parameter makes them.
+        public static (Fields? Fields, string? Missing) Read(PSObject item)
+        {
+            var properties = item.Properties;
+            string? Text(string name) => properties[name]?.Value is { } value ? LanguagePrimitives.ConvertTo<string>(value) : null;
+            var name = Text("Name");
+            var workflowId = Text("WorkflowId");
+            var source = Text("Source");
+            var eventType = Text("EventType");
+            var missing = name is null ? "Name" : workflowId is null ? "WorkflowId" : source is null ? "Source" : eventType is null ? "EventType" : null;
+            if (missing is not null)
+            {
+                return (null, missing);
+            }
+
+            var inactive = properties["Inactive"]?.Value is { } flag && TryReadBool(flag, out var set) && set;
+            return (new Fields(name!, workflowId!, source!, eventType!, Text("Description"), Text("TargetNodeId"), properties["Config"]?.Value, inactive, properties["IsActive"]?.Value), null);
         }
     }
 
