@@ -11,6 +11,23 @@ function Get-Percentile([double[]] $Values, [double] $Share) {
     $sorted[[Math]::Min($sorted.Count - 1, [int][Math]::Ceiling($sorted.Count * $Share) - 1)]
 }
 
+# Get-WorkflowTrigger -Source -EventType -IsActive $true over $Calls (source, event type) pairs of the large table,
+# twice: the first pass reads each pair's rows for the first time (the server's buffers, .NET's tiered JIT), the
+# second is a lookup of a process that has looked triggers up before. Milliseconds per call, one list per pass, and
+# the rows a call found.
+function Measure-BenchLookups([int] $Calls) {
+    $keys = foreach ($i in 1..$Calls) { , @("source-$(($i * 7) % 1000)-events", "event_$($i % 20)") }
+    $found = 0
+    $passes = foreach ($pass in 'first', 'second') {
+        , @(foreach ($key in $keys) {
+            $watch = [Diagnostics.Stopwatch]::StartNew()
+            $found = @(Get-WorkflowTrigger -Source $key[0] -EventType $key[1] -IsActive $true).Count
+            $watch.Elapsed.TotalMilliseconds
+        })
+    }
+    [pscustomobject]@{ First = $passes[0]; Second = $passes[1]; RowsPerCall = $found }
+}
+
 # Starts the throwaway server and makes a database; returns what the benchmark needs to reach both.
 function Start-BenchServer([string] $TestServerDll) {
     $lines = & dotnet $TestServerDll start --owner-pid $PID
