@@ -11,12 +11,12 @@ function Get-Percentile([double[]] $Values, [double] $Share) {
     $sorted[[Math]::Min($sorted.Count - 1, [int][Math]::Ceiling($sorted.Count * $Share) - 1)]
 }
 
-# Get-WorkflowTrigger -Source -EventType -IsActive $true over $Calls (source, event type) pairs of the large table,
-# twice: the first pass reads each pair's rows for the first time (the server's buffers, .NET's tiered JIT), the
-# second is a lookup of a process that has looked triggers up before. Milliseconds per call, one list per pass, and
-# the rows a call found.
-function Measure-BenchLookups([int] $Calls) {
-    $keys = foreach ($i in 1..$Calls) { , @("source-$(($i * 7) % 1000)-events", "event_$($i % 20)") }
+# Get-WorkflowTrigger -Source -EventType -IsActive $true over $Calls (source, event type) pairs of the large table
+# (of its first $Sources sources), twice: the first pass reads each pair's rows for the first time (the server's
+# buffers, .NET's tiered JIT), the second is a lookup of a process that has looked triggers up before. Milliseconds
+# per call, one list per pass, and the rows a call found.
+function Measure-BenchLookups([int] $Calls, [int] $Sources = 1000) {
+    $keys = foreach ($i in 1..$Calls) { , @("source-$(($i * 7) % $Sources)-events", "event_$($i % 20)") }
     $found = 0
     $passes = foreach ($pass in 'first', 'second') {
         , @(foreach ($key in $keys) {
@@ -51,13 +51,17 @@ function Invoke-BenchPsql($Server, [string] $Sql) {
 
 function Get-BenchPsqlValue($Server, [string] $Sql) { ($Sql | & $Server.Psql -X -A -t $Server.PsqlTarget | Select-Object -First 1).Trim() }
 
-# The large table's rows from $From to $To: 1,000 sources x 20 event types (50 rows per pair per million), ten
-# workflows. Routed rows point at each workflow's input node.
-function Add-BenchTriggers($Server, [long] $From, [long] $To, [switch] $Routed) {
+# The large table's rows from $From to $To, ten workflows. By default 1,000 sources x 20 event types, so a pair has
+# 50 rows per million, spread over the whole table. -Blocked gives each block of 100,000 rows sources of its own
+# (100 x 20 event types, 50 rows a pair, spread over the block), so a pair keeps its 50 rows however large the table
+# grows. Routed rows point at each workflow's input node.
+function Add-BenchTriggers($Server, [long] $From, [long] $To, [switch] $Routed, [switch] $Blocked) {
     $target = if ($Routed) { "'pdf_input_validator'" } else { 'NULL' }
+    $source = if ($Blocked) { "(g % 100) + 100 * (g / 100000)" } else { "g % 1000" }
+    $event = if ($Blocked) { "(g / 100) % 20" } else { "(g / 1000) % 20" }
     Invoke-BenchPsql $Server @"
 INSERT INTO workflow_triggers (name, workflow_id, source, event_type, target_node_id, config, is_active)
-SELECT 'Trigger ' || g, 'wf_' || lpad((g % 10)::text, 12, '0'), 'source-' || (g % 1000) || '-events', 'event_' || ((g / 1000) % 20),
+SELECT 'Trigger ' || g, 'wf_' || lpad((g % 10)::text, 12, '0'), 'source-' || ($source) || '-events', 'event_' || ($event),
        $target, '{"monitor_path": "/data/inbox"}'::jsonb, true
 FROM generate_series($From, $To) g;
 "@

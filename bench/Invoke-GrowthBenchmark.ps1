@@ -40,12 +40,13 @@ try {
     $machine = Get-BenchMachine $server
     $have = 0L
     foreach ($size in $Sizes -split ',' | ForEach-Object { [long]$_ } | Sort-Object) {
-        $load = Seconds { Add-BenchTriggers $server ($have + 1) $size -Routed; Invoke-BenchPsql $server 'VACUUM ANALYZE workflow_triggers' }
+        $load = Seconds { Add-BenchTriggers $server ($have + 1) $size -Routed -Blocked; Invoke-BenchPsql $server 'VACUUM ANALYZE workflow_triggers' }
         Write-Host ('Grew the table to {0:N0} rows in {1:N0} s' -f $size, $load)
         $have = $size
 
-        # Lookup: the first read of 500 (source, event type) pairs, and the second, as a running engine reads them.
-        $lookups = Measure-BenchLookups $LookupCalls
+        # Lookup: the first read of 500 (source, event type) pairs of the first block, 50 rows each at every size, and
+        # the second read, as a running engine reads them.
+        $lookups = Measure-BenchLookups $LookupCalls -Sources 100
         Add-Point 'Lookup -Source -EventType p50, first read' $size (Get-Percentile $lookups.First 0.5) 'ms' $true
         Add-Point 'Lookup -Source -EventType p50' $size (Get-Percentile $lookups.Second 0.5) 'ms' $true
         Add-Point 'Lookup -Source -EventType p99' $size (Get-Percentile $lookups.Second 0.99) 'ms' $true

@@ -84,16 +84,17 @@ Invoke-TriggerBackfill -ConnectionString '$script:db' -WorkflowId wf_bd11290f923
         $terminal = [System.Diagnostics.Process]::Start($start)
         try {
             $deadline = [DateTime]::UtcNow.AddSeconds(90)
-            while ([DateTime]::UtcNow -lt $deadline -and (Get-Targeted) -lt 2000) { Start-Sleep -Milliseconds 20 }
+            while ([DateTime]::UtcNow -lt $deadline -and ($targetedAtSignal = Get-Targeted) -lt 2000) { Start-Sleep -Milliseconds 20 }
             $child = pgrep -f "pwsh.dll -NoProfile -File $childScript" | Select-Object -First 1
             $child | Should -Not -BeNullOrEmpty
+            $signalled = "SIGINT sent to process $child at $([DateTime]::UtcNow.ToString('HH:mm:ss.fff'))Z with $targetedAtSignal trigger(s) targeted"
             kill -INT $child
             $terminal.WaitForExit(60000) | Should -BeTrue
         }
         finally { if (-not $terminal.HasExited) { $terminal.Kill($true) } }
         # The terminal wraps long lines: read the warning with line ends and terminal codes taken out.
         $text = (Get-Content -Raw $transcript) -replace "\e\[[0-9;?]*[A-Za-z]", '' -replace "[\r\n]", ''
-        $text -match 'Invoke-TriggerBackfill stopped: ([\d,]+) trigger\(s\) in ([\d,]+) batch\(es\) were committed' | Should -BeTrue -Because $text
+        $text -match 'Invoke-TriggerBackfill stopped: ([\d,]+) trigger\(s\) in ([\d,]+) batch\(es\) were committed' | Should -BeTrue -Because "$signalled; the child wrote: $text"
         $reported = [int]($Matches[1] -replace ',')
         $reported | Should -BeGreaterThan 0
         $reported | Should -BeLessThan 300000

@@ -75,10 +75,7 @@ public abstract class CancellableCmdletBase : PSCmdlet, IDisposable
         {
             while (true)
             {
-                // Most rows are already in the driver's buffer: their step completes at once, without a task.
-                var next = rows.MoveNextAsync();
-                var more = next.IsCompletedSuccessfully ? next.Result
-                    : engineErrorsReachCaller ? AwaitEngine(_ => next.AsTask()) : Await(_ => next.AsTask());
+                var more = engineErrorsReachCaller ? AwaitEngine(_ => rows.MoveNextAsync().AsTask()) : Await(_ => rows.MoveNextAsync().AsTask());
                 if (!more)
                 {
                     finished = true;
