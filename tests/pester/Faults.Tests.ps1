@@ -79,7 +79,9 @@ Import-Module '$env:WT_MODULE_PATH'
 Invoke-TriggerBackfill -ConnectionString '$script:db' -WorkflowId wf_bd11290f923b -BatchSize 500 -Confirm:`$false
 "@ | Set-Content $childScript
         $start = [System.Diagnostics.ProcessStartInfo]::new('script')
-        foreach ($arg in @('-qfec', "'$([Environment]::ProcessPath)' '$(Join-Path $PSHOME 'pwsh.dll')' -NoProfile -File '$childScript'", $transcript)) { $start.ArgumentList.Add($arg) }
+        # SIGINT at its default in the child, as in a console: a runner started in the background (a CI job, `cmd &`)
+        # passes SIGINT on ignored, and .NET then never sees it.
+        foreach ($arg in @('-qfec', "env --default-signal=INT '$([Environment]::ProcessPath)' '$(Join-Path $PSHOME 'pwsh.dll')' -NoProfile -File '$childScript'", $transcript)) { $start.ArgumentList.Add($arg) }
         $start.RedirectStandardOutput = $true
         $terminal = [System.Diagnostics.Process]::Start($start)
         try {
