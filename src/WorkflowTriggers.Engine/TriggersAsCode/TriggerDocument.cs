@@ -24,6 +24,8 @@ public static class TriggerDocument
         MaxDepth = TriggerRules.MaxConfigDepth + 4,
     };
 
+    private const int FlushAt = 64 * 1024;
+
     private static readonly JsonWriterOptions WriterOptions = new()
     {
         MaxDepth = TriggerRules.MaxConfigDepth + 4,
@@ -32,8 +34,12 @@ public static class TriggerDocument
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    /// <summary>Writes the triggers, sorted by id, as the file's text (UTF-8, no BOM, ends with a newline).</summary>
-    public static void Write(Stream stream, IEnumerable<TriggerRecord> triggers)
+    /// <summary>
+    /// Writes the triggers, sorted by id, as the file's text (UTF-8, no BOM, ends with a newline). Triggers that
+    /// already come in id order (<paramref name="inIdOrder"/>: a query's stream) are written as they come, and the text
+    /// goes to the stream as it is made, so a file of ten million triggers takes no more memory than one of ten.
+    /// </summary>
+    public static void Write(Stream stream, IEnumerable<TriggerRecord> triggers, bool inIdOrder = false)
     {
         using (var writer = new Utf8JsonWriter(stream, WriterOptions))
         {
@@ -41,8 +47,14 @@ public static class TriggerDocument
             writer.WriteString("$schema", SchemaFileName);
             writer.WriteNumber("formatVersion", FormatVersion);
             writer.WriteStartArray("triggers");
-            foreach (var trigger in triggers.OrderBy(t => t.Id))
+            foreach (var trigger in inIdOrder ? triggers : triggers.OrderBy(t => t.Id))
             {
+                // The writer keeps what it has written until it is flushed: without this, the whole file.
+                if (writer.BytesPending > FlushAt)
+                {
+                    writer.Flush();
+                }
+
                 writer.WriteStartObject();
                 writer.WriteNumber("id", trigger.Id);
                 writer.WriteString("name", trigger.Name);

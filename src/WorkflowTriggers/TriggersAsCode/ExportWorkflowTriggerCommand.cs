@@ -43,13 +43,14 @@ public sealed class ExportWorkflowTriggerCommand : TriggerFilterCmdletBase
     protected override void EndProcessing()
     {
         // The file is opened only once the query has started, so a failing query does not leave an empty file.
+        // A query streams its rows in id order; piped triggers are sorted here.
         var triggers = new Counted(ParameterSetName == InputObjectSet
-            ? _piped.DistinctBy(t => t.Id)
+            ? _piped.DistinctBy(t => t.Id).OrderBy(t => t.Id)
             : Stream(new TriggerReader(Database).QueryAsync(Filter(Id), Cancellation)));
         if (Path is null)
         {
             using var buffer = new MemoryStream();
-            TriggerDocument.Write(buffer, triggers);
+            TriggerDocument.Write(buffer, triggers, inIdOrder: true);
             WriteObject(Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
             return;
         }
@@ -61,7 +62,7 @@ public sealed class ExportWorkflowTriggerCommand : TriggerFilterCmdletBase
         {
             using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
             {
-                TriggerDocument.Write(stream, triggers);
+                TriggerDocument.Write(stream, triggers, inIdOrder: true);
             }
 
             if (triggers.Count == 0 && File.Exists(destination) && !Force)
