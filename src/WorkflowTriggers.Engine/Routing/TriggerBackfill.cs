@@ -215,6 +215,4 @@ public sealed partial class TriggerBackfill
         // The run's own token may be the one that stopped it: the question about lock holders gets a fresh one.
         throw await _connection.ExplainAsync(failure, clock.Elapsed, CancellationToken.None).ConfigureAwait(false);
     }
-
-    private async Task Guard(Func<Task> work) => await Guard(async () => { await work().ConfigureAwait(false); return true; }).ConfigureAwait(false);
 }
