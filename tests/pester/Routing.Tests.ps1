@@ -114,7 +114,7 @@ Describe 'Invoke-TriggerBackfill' {
             $deadline = [DateTime]::UtcNow.AddSeconds(30)
             while (-not $started.Running -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
             $started.Running | Should -BeTrue
-            { Invoke-TriggerBackfill -ErrorAction Stop } | Should -Throw -ErrorId 'BackfillAlreadyRunning,*' -ExpectedMessage '*Another backfill is running*from host*process*'
+            { Invoke-TriggerBackfill -ErrorAction Stop } | Should -Throw -ErrorId 'BackfillAlreadyRunning,*' -ExpectedMessage '*Another backfill holds the lease*client says host*process*'
             $busy = try { Invoke-TriggerBackfill -ErrorAction Stop } catch { $_ }
             $busy.ErrorDetails.RecommendedAction | Should -BeLike '*-Wait*'
             $waited = Invoke-TriggerBackfill -Wait -WarningAction SilentlyContinue

@@ -13,6 +13,9 @@ public enum TriggerErrorKind
     Timeout,
     Conflict,
     PermissionDenied,
+
+    /// <summary>An object with one of the module's names is not provably the module's, so it is not used.</summary>
+    Untrusted,
 }
 
 /// <summary>
@@ -49,6 +52,12 @@ public sealed class TriggerEngineException : Exception
 
     /// <summary>For a lock wait that ran out: the sessions that held locks on the workflow tables, oldest transaction first.</summary>
     public IReadOnlyList<LockHolder> LockHolders { get; init; } = Array.Empty<LockHolder>();
+
+    /// <summary>For BackfillAlreadyRunning: who holds the lease, as the server knows it.</summary>
+    public LeaseHolder? LeaseHolder { get; init; }
+
+    /// <summary>The owner of the object an <see cref="TriggerErrorKind.Untrusted"/> error is about.</summary>
+    public string? ObjectOwner { get; init; }
 
     /// <summary>Name of the missing column, when the table exists but lacks one (a schema older than the module's).</summary>
     public string? ColumnName { get; init; }

@@ -78,12 +78,13 @@ public sealed class TriggerConnection
     public TriggerConnection WithChangeReason(string? reason) =>
         string.IsNullOrEmpty(reason) ? this : new TriggerConnection(this, _dataSource) { ChangeReason = reason, ServerVersion = ServerVersion, Schema = Schema };
 
-    /// <summary>Sets <see cref="ChangeReason"/> for the rest of <paramref name="transaction"/>, when there is one.</summary>
+    /// <summary>
+    /// Sets <see cref="ChangeReason"/> for the rest of <paramref name="transaction"/>, empty when there is none: a
+    /// session-level reason another client of a pooled server session left behind is never recorded as this write's.
+    /// </summary>
     internal Task ApplyChangeReasonAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken) =>
-        ChangeReason is null
-            ? Task.CompletedTask
-            : connection.ExecuteAsync(new CommandDefinition(
-                "SELECT set_config(@Setting, @Reason, true)", new { Setting = History.ChangeHistory.ReasonSetting, Reason = ChangeReason }, transaction, cancellationToken: cancellationToken));
+        connection.ExecuteAsync(new CommandDefinition(
+            "SELECT set_config(@Setting, @Reason, true)", new { Setting = History.ChangeHistory.ReasonSetting, Reason = ChangeReason ?? string.Empty }, transaction, cancellationToken: cancellationToken));
 
     /// <summary>True when reads go to a standby when one is up (and writes to the primary, through <see cref="ForWrites"/>).</summary>
     public bool ReadsFromStandby { get; }
@@ -230,11 +231,10 @@ public sealed class TriggerConnection
                     await LockWait.SetAsync(connection, transaction, bounded, cancellationToken).ConfigureAwait(false);
                 }
 
-                await ApplyChangeReasonAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
-
                 T result;
                 try
                 {
+                    await ApplyChangeReasonAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
                     result = await work(connection, transaction).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (Translate(ex) is TriggerEngineException { Kind: TriggerErrorKind.ConnectionFailed } failed)

@@ -172,6 +172,16 @@ public sealed class TriggerHealth
             return null;
         }
 
+        if (history.Tampering.Count > 0)
+        {
+            return new(HistoryCheck, HealthStatus.Fail, $"Change history is not the module's as it made it, so changes may go unrecorded or be recorded by someone else's code: {string.Join("; ", history.Tampering)}.");
+        }
+
+        if (!history.Readable)
+        {
+            return new(HistoryCheck, HealthStatus.Pass, $"Change history records every change (its objects are the module's, owned by {history.Owner}); this user may not read its entries, so their size and age are not judged.");
+        }
+
         var oldest = history.OldestEntry is { } first ? first.ToString("u") : "none";
         var retention = history.RetentionDays is { } days ? $"retention {days} day(s)" : "no retention set";
         var facts = $"{history.Entries:N0} entries, {history.SizeBytes / 1024.0 / 1024:N1} MB, oldest {oldest}, {retention}";

@@ -6,19 +6,36 @@ using WorkflowTriggers.Engine.Connections;
 namespace WorkflowTriggers.Engine.History;
 
 /// <summary>Whether change history is on, and what it holds.</summary>
-public sealed record HistoryStatus(bool Enabled, string? Version, int? RetentionDays, DateTime? EnabledAt, string? EnabledBy, long Entries, long SizeBytes, DateTime? OldestEntry);
+public sealed record HistoryStatus(bool Enabled, string? Version, int? RetentionDays, DateTime? EnabledAt, string? EnabledBy, long Entries, long SizeBytes, DateTime? OldestEntry)
+{
+    /// <summary>The role that owns history's objects (its recording function runs as that role).</summary>
+    public string? Owner { get; init; }
+
+    /// <summary>The latest moment whose entries a clean-up removed: states before it cannot be told.</summary>
+    public DateTime? ClearedBefore { get; init; }
+
+    /// <summary>
+    /// What differs from the objects the module made: a recording trigger missing, disabled or calling something
+    /// else, the function's owner, body or search_path changed, a history table with another owner or someone's
+    /// trigger on it. Empty when history is exactly the module's.
+    /// </summary>
+    public IReadOnlyList<string> Tampering { get; init; } = Array.Empty<string>();
+
+    /// <summary>False when this user may not read history's tables: then only what the catalogs tell is known.</summary>
+    public bool Readable { get; init; } = true;
+}
 
 /// <summary>
 /// The opt-in change history of workflow_triggers: a module-owned table fed by statement-level database triggers
 /// with transition tables, so every client's changes (the engine's application, psql, this module) are recorded,
 /// and a write of 100,000 rows costs one trigger call per statement, not 100,000. Turning it on or off is one
 /// transaction under the schema's transaction-scoped advisory lock: idempotent, safe to run twice at once, and safe
-/// behind a transaction pooler. Nothing of it is needed by the cmdlets that do not read history.
+/// behind a transaction pooler. An object of history's names that is not exactly the module's is never adopted.
 /// </summary>
-public sealed class ChangeHistory
+public sealed partial class ChangeHistory
 {
     /// <summary>The version of the history objects this module creates.</summary>
-    public const string Version = "1";
+    public const string Version = "2";
 
     public const string Table = "workflow_triggers_history";
 
@@ -26,8 +43,6 @@ public sealed class ChangeHistory
 
     /// <summary>The transaction-local setting a write's reason travels in, read by the history trigger function.</summary>
     public const string ReasonSetting = "workflow_triggers.reason";
-
-    private const string Function = "workflow_triggers_history_record";
 
     private readonly TriggerConnection _connection;
 
@@ -38,22 +53,19 @@ public sealed class ChangeHistory
 
     /// <summary>
     /// Creates the history table, its settings row, the trigger function and the three statement-level triggers
-    /// where missing, and sets the retention (kept as it is when null). Existing history is kept.
+    /// where missing, and sets the retention (kept as it is when null). Existing history is kept, if it is the module's.
     /// </summary>
     public Task<HistoryStatus> EnableAsync(int? retentionDays, CancellationToken cancellationToken) =>
         _connection.InTransactionAsync(
             async (c, t) =>
             {
                 await LockAsync(c, t, cancellationToken).ConfigureAwait(false);
-                if (!await CreateAsync(c, t, cancellationToken).ConfigureAwait(false))
-                {
-                    throw TriggerEngineException.MissingTable("workflow_triggers", _connection.ToString(), "Change history records its changes.");
-                }
-
+                var home = await ModuleObjects.ReadAsync(c, _connection.ToString(), cancellationToken, t).ConfigureAwait(false);
+                await AsOwnerAsync(c, t, home, found => BuildAsync(c, t, home, found, cancellationToken), cancellationToken).ConfigureAwait(false);
                 await c.ExecuteAsync(new CommandDefinition(
                     $"""
-                    INSERT INTO {SettingsTable} (version, retention_days) VALUES (@Version, @RetentionDays)
-                    ON CONFLICT (id) DO UPDATE SET version = excluded.version, retention_days = coalesce(@RetentionDays, {SettingsTable}.retention_days)
+                    INSERT INTO {home.Qualify(SettingsTable)} AS s (version, retention_days) VALUES (@Version, @RetentionDays)
+                    ON CONFLICT (id) DO UPDATE SET version = excluded.version, retention_days = coalesce(@RetentionDays, s.retention_days)
                     """,
                     new { Version, RetentionDays = retentionDays },
                     t,
@@ -69,7 +81,16 @@ public sealed class ChangeHistory
             async (c, t) =>
             {
                 await LockAsync(c, t, cancellationToken).ConfigureAwait(false);
-                await c.ExecuteAsync(new CommandDefinition(DropSql, transaction: t, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                var home = await ModuleObjects.ReadAsync(c, _connection.ToString(), cancellationToken, t).ConfigureAwait(false);
+                await AsOwnerAsync(
+                    c,
+                    t,
+                    home,
+                    _ => c.ExecuteAsync(new CommandDefinition(
+                        DropFunctionSql(home) + $"DROP TABLE IF EXISTS {home.Qualify(Table)};\nDROP TABLE IF EXISTS {home.Qualify(SettingsTable)};",
+                        transaction: t,
+                        cancellationToken: cancellationToken)),
+                    cancellationToken).ConfigureAwait(false);
                 return await StatusAsync(c, t, cancellationToken).ConfigureAwait(false);
             },
             cancellationToken,
@@ -82,14 +103,28 @@ public sealed class ChangeHistory
     /// <summary>
     /// Deletes the entries recorded before <paramref name="before"/>, oldest first, in transactions of
     /// <paramref name="batchSize"/> entries so a large clean-up holds no long lock; yields each committed batch's count.
+    /// Each batch also records how far history now reaches back, so no state before that is put back from what is left.
     /// </summary>
     public async IAsyncEnumerable<int> ClearAsync(DateTime before, int batchSize, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        const string sql = $"DELETE FROM {Table} WHERE id IN (SELECT id FROM {Table} WHERE changed_at < @Before ORDER BY changed_at, id LIMIT @BatchSize)";
         while (true)
         {
             var deleted = await _connection.InTransactionAsync(
-                (c, t) => c.ExecuteAsync(new CommandDefinition(sql, new { Before = before.ToUniversalTime(), BatchSize = batchSize }, t, cancellationToken: cancellationToken)),
+                async (c, t) =>
+                {
+                    var home = await RequireOnAsync(c, _connection.ToString(), cancellationToken, t).ConfigureAwait(false);
+                    var sql = $"""
+                        WITH gone AS (
+                            DELETE FROM {home.Qualify(Table)} WHERE id IN (SELECT id FROM {home.Qualify(Table)} WHERE changed_at < @Before ORDER BY changed_at, id LIMIT @BatchSize)
+                            RETURNING changed_at
+                        ), cut AS (
+                            UPDATE {home.Qualify(SettingsTable)} SET cleared_before = greatest(cleared_before, (SELECT max(changed_at) FROM gone))
+                            WHERE EXISTS (SELECT 1 FROM gone)
+                        )
+                        SELECT count(*)::int FROM gone
+                        """;
+                    return await c.ExecuteScalarAsync<int>(new CommandDefinition(sql, new { Before = before.ToUniversalTime(), BatchSize = batchSize }, t, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                },
                 cancellationToken,
                 lockTimeout: TimeSpan.FromSeconds(30)).ConfigureAwait(false);
             if (deleted == 0)
@@ -108,150 +143,76 @@ public sealed class ChangeHistory
     /// </summary>
     internal static async Task RefreshIfOnAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
-        if (await connection.ExecuteScalarAsync<bool>(new CommandDefinition($"SELECT to_regclass('{SettingsTable}') IS NOT NULL", transaction: transaction, cancellationToken: cancellationToken)).ConfigureAwait(false))
+        if (await ModuleHome.ReadAsync(connection, transaction, cancellationToken).ConfigureAwait(false) is { } home
+            && await ModuleObjects.ReadRelationAsync(connection, transaction, home, SettingsTable, cancellationToken).ConfigureAwait(false) is not null)
         {
-            await CreateAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
+            await AsOwnerAsync(connection, transaction, home, found => BuildAsync(connection, transaction, home, found, cancellationToken), cancellationToken).ConfigureAwait(false);
         }
     }
 
-    // The objects, for the columns workflow_triggers has now; false when there is no such table.
-    private static async Task<bool> CreateAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    /// <summary>
+    /// The module's home when change history is on there; MissingTable naming the history table when it is not: the
+    /// one check its readers share, and the names they read through.
+    /// </summary>
+    internal static async Task<ModuleHome> RequireOnAsync(NpgsqlConnection connection, string databaseDisplay, CancellationToken cancellationToken, NpgsqlTransaction? transaction = null)
     {
-        var table = await connection.QueryFirstOrDefaultAsync<(string? Schema, string[]? Columns)>(new CommandDefinition(
-            """
-            SELECT quote_ident(n.nspname), array(SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped)
-            FROM pg_class r JOIN pg_namespace n ON n.oid = r.relnamespace WHERE r.oid = to_regclass('workflow_triggers')
-            """,
-            transaction: transaction,
-            cancellationToken: cancellationToken)).ConfigureAwait(false);
-        if (table.Schema is null)
-        {
-            return false;
-        }
-
-        // The schema name is the server's own quoting of a catalog name; the columns come from a fixed list.
-        var recorded = RecordedColumns.Where(table.Columns!.Contains).ToList();
-        await connection.ExecuteAsync(new CommandDefinition(CreateSql(table.Schema, recorded), transaction: transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return true;
-    }
-
-    /// <summary>Stops with MissingTable naming the history table when change history is not on: the one check its readers share.</summary>
-    internal static async Task RequireOnAsync(NpgsqlConnection connection, string databaseDisplay, CancellationToken cancellationToken)
-    {
-        if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
-                $"SELECT to_regclass('{Table}') IS NOT NULL AND to_regclass('{SettingsTable}') IS NOT NULL", cancellationToken: cancellationToken)).ConfigureAwait(false))
+        var home = await ModuleHome.ReadAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
+        if (home is null || !await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+                "SELECT to_regclass(@Table) IS NOT NULL AND to_regclass(@Settings) IS NOT NULL",
+                new { Table = home.Qualify(Table), Settings = home.Qualify(SettingsTable) },
+                transaction,
+                cancellationToken: cancellationToken)).ConfigureAwait(false))
         {
             throw TriggerEngineException.MissingTable(Table, databaseDisplay, "Change history is not on in this database.");
         }
+
+        return home;
     }
 
     private static Task LockAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken) =>
         connection.ExecuteAsync(new CommandDefinition($"SELECT pg_advisory_xact_lock({LockKeys.Schema})", transaction: transaction, commandTimeout: 0, cancellationToken: cancellationToken));
 
-    private static async Task<HistoryStatus> StatusAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <paramref name="work"/> as the one role history's objects belong to: this user where there are none yet
+    /// or they are its own, or the table's owner where they are that role's and this user may act as it (a superuser
+    /// upgrading the schema of history the table's owner turned on). Objects of any other owner, of two owners, or
+    /// not exactly the module's stop the work with an error that names them.
+    /// </summary>
+    private static async Task AsOwnerAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, ModuleHome home, Func<HistoryObjects, Task> work, CancellationToken cancellationToken)
     {
-        var exists = await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
-            $"SELECT to_regclass('{SettingsTable}') IS NOT NULL AND to_regclass('{Table}') IS NOT NULL", transaction: transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        if (!exists)
+        var found = await ReadObjectsAsync(connection, transaction, home, cancellationToken).ConfigureAwait(false);
+        var owned = found.Owned().ToList();
+        var owner = owned.Count > 0 && owned.All(o => o.Owner == home.TableOwner) && home.MayActAsTableOwner ? home.TableOwner : home.CurrentUser;
+        foreach (var stranger in owned.Where(o => o.Owner != owner).Take(1))
         {
-            return new HistoryStatus(false, null, null, null, null, 0, 0, null);
+            throw ModuleObjects.Foreign(home, stranger.Kind, stranger.Name, stranger.Owner, new[]
+            {
+                $"change history's objects must all belong to the role its SECURITY DEFINER function runs as, here {owner}",
+            });
         }
 
-        // The entry count is the planner's estimate once the table is large: exact counts of millions cost seconds.
-        return await connection.QuerySingleAsync<HistoryStatus>(new CommandDefinition(
-            $"""
-            SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass('workflow_triggers') AND tgname = 'workflow_triggers_history_update') AS Enabled,
-                   s.version AS Version, s.retention_days AS RetentionDays, s.enabled_at AS EnabledAt, s.enabled_by AS EnabledBy,
-                   CASE WHEN c.reltuples > 100000 THEN c.reltuples::bigint ELSE (SELECT count(*) FROM {Table}) END AS Entries,
-                   pg_total_relation_size(c.oid) AS SizeBytes,
-                   (SELECT min(changed_at) FROM {Table}) AS OldestEntry
-            FROM {SettingsTable} s, pg_class c
-            WHERE c.oid = to_regclass('{Table}')
-            """,
-            transaction: transaction,
-            cancellationToken: cancellationToken)).ConfigureAwait(false);
+        foreach (var (table, facts) in new[] { (HistoryTable, found.History), (SettingsTableDefinition, found.Settings) })
+        {
+            if (facts is not null && ModuleObjects.Problems(facts, table, f => f.Owner == owner) is { Count: > 0 } problems)
+            {
+                throw ModuleObjects.Foreign(home, "table", table.Name, facts.Owner, problems);
+            }
+        }
+
+        var switchRole = owner != home.CurrentUser;
+        if (switchRole)
+        {
+            await SetRoleAsync(connection, transaction, owner, cancellationToken).ConfigureAwait(false);
+        }
+
+        await work(found).ConfigureAwait(false);
+        if (switchRole)
+        {
+            await SetRoleAsync(connection, transaction, home.CurrentUser, cancellationToken).ConfigureAwait(false);
+        }
     }
 
-    /// <summary>The columns an update's entry records, old and new, when they change (updated_at and id never do on their own).</summary>
-    private static readonly string[] RecordedColumns = { "name", "description", "workflow_id", "source", "event_type", "target_node_id", "is_active", "config" };
-
-    // Only what changed, as {"column": value}: one small object per side, built from constants where nothing changed.
-    private static string Changed(IReadOnlyList<string> columns, string side) => string.Join(
-        "\n                      || ",
-        columns.Select(c => $"(CASE WHEN o.{c} IS DISTINCT FROM n.{c} THEN jsonb_build_object('{c}', {side}.{c}) ELSE '{{}}'::jsonb END)"));
-
-    private static string CreateSql(string schema, IReadOnlyList<string> columns) => $$"""
-        CREATE TABLE IF NOT EXISTS {{Table}} (
-            id BIGSERIAL PRIMARY KEY,
-            changed_at TIMESTAMPTZ NOT NULL DEFAULT statement_timestamp(),
-            operation TEXT NOT NULL CHECK (operation IN ('Insert', 'Update', 'Delete')),
-            trigger_id INTEGER NOT NULL,
-            trigger_name TEXT,
-            workflow_id TEXT,
-            database_user TEXT NOT NULL DEFAULT session_user,
-            application_name TEXT DEFAULT nullif(current_setting('application_name', true), ''),
-            client_addr INET DEFAULT inet_client_addr(),
-            transaction_id BIGINT NOT NULL DEFAULT txid_current(),
-            reason TEXT DEFAULT nullif(current_setting('{{ReasonSetting}}', true), ''),
-            old_row JSONB,
-            new_row JSONB
-        );
-        CREATE INDEX IF NOT EXISTS idx_workflow_triggers_history_trigger ON {{Table}} (trigger_id, changed_at);
-        CREATE INDEX IF NOT EXISTS idx_workflow_triggers_history_changed_at ON {{Table}} (changed_at);
-        CREATE TABLE IF NOT EXISTS {{SettingsTable}} (
-            id BOOLEAN PRIMARY KEY DEFAULT true CHECK (id),
-            version TEXT NOT NULL,
-            retention_days INTEGER CHECK (retention_days > 0),
-            enabled_at TIMESTAMPTZ NOT NULL DEFAULT now(),
-            enabled_by TEXT NOT NULL DEFAULT session_user
-        );
-        -- SECURITY DEFINER: the engine's application records its changes without a privilege on the history table;
-        -- session_user still names who made the change. The fixed search_path keeps the function to its own schema.
-        CREATE OR REPLACE FUNCTION {{schema}}.{{Function}}() RETURNS trigger
-        LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $body$
-        DECLARE
-            -- Once per statement, not per row.
-            at TIMESTAMPTZ := statement_timestamp();
-            who TEXT := session_user;
-            app TEXT := nullif(current_setting('application_name', true), '');
-            client INET := inet_client_addr();
-            xid BIGINT := txid_current();
-            why TEXT := nullif(current_setting('{{ReasonSetting}}', true), '');
-        BEGIN
-            IF TG_OP = 'INSERT' THEN
-                -- The new row is the trigger itself, and each later change records its old values: who, when and why suffice.
-                INSERT INTO {{schema}}.{{Table}} (changed_at, operation, trigger_id, trigger_name, workflow_id, database_user, application_name, client_addr, transaction_id, reason)
-                SELECT at, 'Insert', n.id, n.name, n.workflow_id, who, app, client, xid, why FROM new_rows n;
-            ELSIF TG_OP = 'UPDATE' THEN
-                -- The changed columns only, old and new; a row rewritten with its own values records nothing.
-                INSERT INTO {{schema}}.{{Table}} (changed_at, operation, trigger_id, trigger_name, workflow_id, database_user, application_name, client_addr, transaction_id, reason, old_row, new_row)
-                SELECT at, 'Update', n.id, n.name, n.workflow_id, who, app, client, xid, why,
-                       {{Changed(columns, "o")}},
-                       {{Changed(columns, "n")}}
-                FROM new_rows n JOIN old_rows o ON o.id = n.id
-                WHERE {{string.Join(" OR ", columns.Select(c => $"o.{c} IS DISTINCT FROM n.{c}"))}};
-            ELSE
-                -- The whole row: what puts a deleted trigger back.
-                INSERT INTO {{schema}}.{{Table}} (changed_at, operation, trigger_id, trigger_name, workflow_id, database_user, application_name, client_addr, transaction_id, reason, old_row)
-                SELECT at, 'Delete', o.id, o.name, o.workflow_id, who, app, client, xid, why, to_jsonb(o) FROM old_rows o;
-            END IF;
-            RETURN NULL;
-        END
-        $body$;
-        CREATE OR REPLACE TRIGGER workflow_triggers_history_insert AFTER INSERT ON {{schema}}.workflow_triggers
-            REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {{schema}}.{{Function}}();
-        CREATE OR REPLACE TRIGGER workflow_triggers_history_update AFTER UPDATE ON {{schema}}.workflow_triggers
-            REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {{schema}}.{{Function}}();
-        CREATE OR REPLACE TRIGGER workflow_triggers_history_delete AFTER DELETE ON {{schema}}.workflow_triggers
-            REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION {{schema}}.{{Function}}();
-        """;
-
-    private const string DropSql = $"""
-        DROP TRIGGER IF EXISTS workflow_triggers_history_insert ON workflow_triggers;
-        DROP TRIGGER IF EXISTS workflow_triggers_history_update ON workflow_triggers;
-        DROP TRIGGER IF EXISTS workflow_triggers_history_delete ON workflow_triggers;
-        DROP FUNCTION IF EXISTS {Function}();
-        DROP TABLE IF EXISTS {Table};
-        DROP TABLE IF EXISTS {SettingsTable};
-        """;
+    // For the rest of the transaction only: SET LOCAL ROLE, with the role as a parameter.
+    private static Task SetRoleAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string role, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(new CommandDefinition("SELECT set_config('role', @Role, true)", new { Role = role }, transaction, cancellationToken: cancellationToken));
 }

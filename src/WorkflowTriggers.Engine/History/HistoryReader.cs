@@ -135,15 +135,11 @@ public sealed class HistoryReader
             }
             .Where(p => p.Given).Select(p => p.Sql).ToList();
         // The predicates are fixed text chosen by which filters are given; every value travels as a parameter.
-        var sql = $"SELECT {Columns} FROM {ChangeHistory.Table} h{(where.Count == 0 ? string.Empty : " WHERE " + string.Join(" AND ", where))} ORDER BY h.changed_at, h.id";
         var connection = await _connection.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            await Guard(async () =>
-            {
-                await ChangeHistory.RequireOnAsync(connection, _connection.ToString(), cancellationToken).ConfigureAwait(false);
-                return true;
-            }).ConfigureAwait(false);
+            var home = await Guard(() => ChangeHistory.RequireOnAsync(connection, _connection.ToString(), cancellationToken)).ConfigureAwait(false);
+            var sql = $"SELECT {Columns} FROM {home.Qualify(ChangeHistory.Table)} h{(where.Count == 0 ? string.Empty : " WHERE " + string.Join(" AND ", where))} ORDER BY h.changed_at, h.id";
 
             // Dapper's row parser over the driver's own command and reader: typed rows, one at a time.
             var command = new NpgsqlCommand(sql, connection);

@@ -17,10 +17,23 @@ public enum RestoreState
 
     /// <summary>History does not reach back to the moment, or has no entry of a trigger that is not there now.</summary>
     Unknown,
+
+    /// <summary>A clean-up removed entries after the moment (<see cref="RestorePoint.ClearedBefore"/>): the state then cannot be told.</summary>
+    Cleared,
 }
 
 /// <summary>A trigger at a moment, as change history tells it.</summary>
-public sealed record RestorePoint(int TriggerId, RestoreState State, string? RowJson);
+public sealed record RestorePoint(int TriggerId, RestoreState State, string? RowJson)
+{
+    /// <summary>
+    /// The trigger with this id now, as JSON, when it is not the one that had the id at the moment: that one was
+    /// deleted and the id given to a trigger created since. Null when the id still names the same trigger.
+    /// </summary>
+    public string? ReusedByRowJson { get; init; }
+
+    /// <summary>For <see cref="RestoreState.Cleared"/>: the latest moment whose entries were removed.</summary>
+    public DateTime? ClearedBefore { get; init; }
+}
 
 /// <summary>
 /// A moment to go back to, for one trigger: just before its change <paramref name="FromHistoryId"/> recorded at
@@ -36,10 +49,10 @@ public readonly record struct RestoreCut(int TriggerId, DateTime At, long FromHi
 /// </summary>
 public sealed class TriggerRestore
 {
-    private const string ChangesSql = $"""
+    private static string ChangesSql(ModuleHome home) => $"""
         SELECT c.trigger_id AS TriggerId, h.operation AS Operation, h.old_row::text AS OldRow
         FROM unnest(@Ids::int[], @Ats::timestamptz[], @FromIds::bigint[]) c(trigger_id, at, from_id)
-        JOIN {ChangeHistory.Table} h ON h.trigger_id = c.trigger_id AND (h.changed_at > c.at OR (h.changed_at = c.at AND h.id >= c.from_id))
+        JOIN {home.Qualify(ChangeHistory.Table)} h ON h.trigger_id = c.trigger_id AND (h.changed_at > c.at OR (h.changed_at = c.at AND h.id >= c.from_id))
         ORDER BY c.trigger_id, h.changed_at DESC, h.id DESC
         """;
 
@@ -58,25 +71,27 @@ public sealed class TriggerRestore
         _connection.ReadAsync(
             async c =>
             {
-                await ChangeHistory.RequireOnAsync(c, _connection.ToString(), cancellationToken).ConfigureAwait(false);
-                var enabledAt = await c.ExecuteScalarAsync<DateTime>(new CommandDefinition(
-                    $"SELECT enabled_at FROM {ChangeHistory.SettingsTable}", cancellationToken: cancellationToken)).ConfigureAwait(false);
+                var home = await ChangeHistory.RequireOnAsync(c, _connection.ToString(), cancellationToken).ConfigureAwait(false);
+                var reach = await c.QuerySingleAsync<(DateTime EnabledAt, DateTime? ClearedBefore)>(new CommandDefinition(
+                    $"SELECT enabled_at, cleared_before FROM {home.Qualify(ChangeHistory.SettingsTable)}", cancellationToken: cancellationToken)).ConfigureAwait(false);
 
                 var ids = cuts.Select(k => k.TriggerId).ToArray();
                 var now = (await c.QueryAsync<(int Id, string Row)>(new CommandDefinition(
                         "SELECT t.id, to_jsonb(t)::text FROM workflow_triggers t WHERE t.id = ANY(@Ids)", new { Ids = ids }, cancellationToken: cancellationToken)).ConfigureAwait(false))
                     .ToDictionary(r => r.Id, r => r.Row);
                 var changes = (await c.QueryAsync<ChangeRow>(new CommandDefinition(
-                        ChangesSql,
+                        ChangesSql(home),
                         new { Ids = ids, Ats = cuts.Select(k => k.At.ToUniversalTime()).ToArray(), FromIds = cuts.Select(k => k.FromHistoryId).ToArray() },
                         cancellationToken: cancellationToken)).ConfigureAwait(false))
                     .ToLookup(r => r.TriggerId);
                 var known = (await c.QueryAsync<int>(new CommandDefinition(
-                    $"SELECT DISTINCT trigger_id FROM {ChangeHistory.Table} WHERE trigger_id = ANY(@Ids)", new { Ids = ids }, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToHashSet();
+                    $"SELECT DISTINCT trigger_id FROM {home.Qualify(ChangeHistory.Table)} WHERE trigger_id = ANY(@Ids)", new { Ids = ids }, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToHashSet();
                 return (IReadOnlyList<RestorePoint>)cuts.OrderBy(k => k.TriggerId)
-                    .Select(k => k.At.ToUniversalTime() < enabledAt.ToUniversalTime() || (!now.ContainsKey(k.TriggerId) && !known.Contains(k.TriggerId))
+                    .Select(k => k.At.ToUniversalTime() < reach.EnabledAt.ToUniversalTime() || (!now.ContainsKey(k.TriggerId) && !known.Contains(k.TriggerId))
                         ? new RestorePoint(k.TriggerId, RestoreState.Unknown, null)
-                        : WalkBack(k.TriggerId, now.GetValueOrDefault(k.TriggerId), changes[k.TriggerId]))
+                        : reach.ClearedBefore is { } cut && k.At.ToUniversalTime() < cut.ToUniversalTime()
+                            ? new RestorePoint(k.TriggerId, RestoreState.Cleared, null) { ClearedBefore = cut }
+                            : WalkBack(k.TriggerId, now.GetValueOrDefault(k.TriggerId), changes[k.TriggerId]))
                     .ToList();
             },
             cancellationToken);
@@ -102,12 +117,15 @@ public sealed class TriggerRestore
     private static RestorePoint WalkBack(int id, string? current, IEnumerable<ChangeRow> newestFirst)
     {
         var state = current is null ? null : JsonNode.Parse(current)!.AsObject();
+        // The trigger there now was created after the moment: whatever had the id then is another trigger.
+        var createdSince = false;
         foreach (var change in newestFirst)
         {
             switch (change.Operation)
             {
                 case "Insert":
                     state = null;
+                    createdSince = true;
                     break;
                 case "Delete":
                     state = JsonNode.Parse(change.OldRow!)!.AsObject();
@@ -125,7 +143,21 @@ public sealed class TriggerRestore
             }
         }
 
-        return state is null ? new RestorePoint(id, RestoreState.Absent, null) : new RestorePoint(id, RestoreState.Existed, state.ToJsonString());
+        return state is null
+            ? new RestorePoint(id, RestoreState.Absent, null)
+            : new RestorePoint(id, RestoreState.Existed, state.ToJsonString()) { ReusedByRowJson = createdSince && !SameIdentity(state, current) ? current : null };
+    }
+
+    // A trigger is its workflow and its name: a trigger re-created with its id (a restore) is still the same one.
+    private static bool SameIdentity(JsonObject then, string? current)
+    {
+        if (current is null)
+        {
+            return true;
+        }
+
+        var now = JsonNode.Parse(current)!.AsObject();
+        return (string?)then["workflow_id"] == (string?)now["workflow_id"] && (string?)then["name"] == (string?)now["name"];
     }
 
     internal sealed record ChangeRow(int TriggerId, string Operation, string? OldRow);

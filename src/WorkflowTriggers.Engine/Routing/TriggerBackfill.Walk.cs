@@ -19,15 +19,16 @@ public sealed partial class TriggerBackfill
     /// </summary>
     private async Task<Walk?> PrepareAsync(NpgsqlConnection connection, Lease lease, BackfillScope scope, int batchSize, TimeSpan lockTimeout, CancellationToken cancellationToken)
     {
-        await Lease.EnsureTableAsync(connection, CreateNodesTableSql, NodesTable, cancellationToken).ConfigureAwait(false);
+        await ModuleObjects.EnsureTableAsync(connection, NodesTableDefinition, _connection.ToString(), cancellationToken).ConfigureAwait(false);
+        var nodes = lease.Home.Qualify(NodesTable);
         // A row's page is the first number of its ctid, "(page,item)".
         var sql = $"""
-            DELETE FROM {NodesTable};
-            INSERT INTO {NodesTable} (workflow_id, node_id) SELECT f.workflow_id, f.node_id FROM ({WorkflowGraph.FirstInputNodesSql}) f;
-            ANALYZE {NodesTable};
+            DELETE FROM {nodes};
+            INSERT INTO {nodes} (workflow_id, node_id) SELECT f.workflow_id, f.node_id FROM ({WorkflowGraph.FirstInputNodesSql}) f;
+            ANALYZE {nodes};
             SELECT max(t.id) AS MaxId, count(*) AS Candidates,
                    min((t.ctid::text::point)[0])::bigint AS FirstPage, max((t.ctid::text::point)[0])::bigint AS LastPage
-            FROM workflow_triggers t JOIN {NodesTable} f ON f.workflow_id = t.workflow_id
+            FROM workflow_triggers t JOIN {nodes} f ON f.workflow_id = t.workflow_id
             WHERE t.target_node_id IS NULL{scope.Predicate};
             """;
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
@@ -48,7 +49,7 @@ public sealed partial class TriggerBackfill
         var pagesPerBatch = (long)Math.Max(1, Math.Ceiling((double)batchSize * (last - first + 1) / found.Candidates));
         var ids = scope.Ids?.Where(id => id <= maxId).Distinct().Order().ToArray();
         var scopeOfLeftovers = scope.WorkflowIds is null ? string.Empty : " AND c.workflow_id = ANY(@WorkflowIds)";
-        return new Walk(maxId, first, last + 1, pagesPerBatch, ids, batchSize, scopeOfLeftovers);
+        return new Walk(maxId, first, last + 1, pagesPerBatch, ids, batchSize, scopeOfLeftovers, nodes);
     }
 
     private async Task<Written> WriteBatchAsync(
@@ -65,7 +66,7 @@ public sealed partial class TriggerBackfill
         var sql = $"""
             WITH written AS (
                 UPDATE workflow_triggers t SET target_node_id = f.node_id, updated_at = CURRENT_TIMESTAMP
-                FROM {NodesTable} f
+                FROM {lease.Home.Qualify(NodesTable)} f
                 WHERE {range.Predicate} AND t.target_node_id IS NULL AND f.workflow_id = t.workflow_id{scopePredicate}
                 {returning}
             )
@@ -105,7 +106,7 @@ public sealed partial class TriggerBackfill
     /// What a run walks, fixed when it starts: the pages that held its triggers then, or the ids it was given (sorted).
     /// Triggers created after it began (ids above MaxId) are not its to change, wherever they are written.
     /// </summary>
-    private sealed record Walk(int MaxId, long FirstPage, long EndPage, long PagesPerBatch, int[]? Ids, int BatchSize, string ScopeOfLeftovers)
+    private sealed record Walk(int MaxId, long FirstPage, long EndPage, long PagesPerBatch, int[]? Ids, int BatchSize, string ScopeOfLeftovers, string Nodes)
     {
         public IEnumerable<BatchRange> Ranges()
         {
@@ -127,7 +128,7 @@ public sealed partial class TriggerBackfill
         }
 
         /// <summary>The untargeted triggers the run found when it began that are still without a node, a batch at a time.</summary>
-        public BatchRange Leftovers() => BatchRange.OfLeftovers(MaxId, BatchSize, ScopeOfLeftovers);
+        public BatchRange Leftovers() => BatchRange.OfLeftovers(MaxId, BatchSize, ScopeOfLeftovers, Nodes);
 
         public double PercentComplete(BatchRange range) => range.ToPage is { } to
             ? Math.Min(100, 100.0 * (to - FirstPage) / Math.Max(1, EndPage - FirstPage))
@@ -155,8 +156,8 @@ public sealed partial class TriggerBackfill
         public static BatchRange OfIds(int[] ids) => new("t.id = ANY(@Ids)") { Ids = ids };
 
         // Found by the index on target_node_id, not by walking the table again.
-        public static BatchRange OfLeftovers(int maxId, int limit, string scopeOfLeftovers) => new($"""
-            t.id IN (SELECT c.id FROM workflow_triggers c JOIN {NodesTable} n ON n.workflow_id = c.workflow_id
+        public static BatchRange OfLeftovers(int maxId, int limit, string scopeOfLeftovers, string nodes) => new($"""
+            t.id IN (SELECT c.id FROM workflow_triggers c JOIN {nodes} n ON n.workflow_id = c.workflow_id
                      WHERE c.target_node_id IS NULL AND c.id <= @MaxId{scopeOfLeftovers} LIMIT @Limit)
             """)
         {

@@ -63,14 +63,13 @@ public sealed partial class TriggerBackfill
 
     // Each workflow's first input node, taken once at the start of a run. A table of the module's, not a temp table:
     // behind a transaction pooler each batch may run on another server session. Unlogged, as it is rebuilt by each run.
-    private const string NodesTable = "workflow_triggers_backfill_nodes";
+    internal const string NodesTable = "workflow_triggers_backfill_nodes";
 
-    private const string CreateNodesTableSql = $"""
-        CREATE UNLOGGED TABLE IF NOT EXISTS {NodesTable} (
-            workflow_id TEXT PRIMARY KEY,
-            node_id TEXT NOT NULL
-        )
-        """;
+    internal static readonly ModuleTable NodesTableDefinition = new(NodesTable, new ModuleColumn[]
+    {
+        new("workflow_id", "text", "PRIMARY KEY"),
+        new("node_id", "text", "NOT NULL"),
+    }, Unlogged: true);
 
     private readonly TriggerConnection _connection;
 
@@ -105,14 +104,14 @@ public sealed partial class TriggerBackfill
 
     /// <summary>
     /// Runs the backfill, yielding each batch after it commits. Takes the schema's backfill lease first: if another
-    /// backfill holds it, fails with a Conflict naming that run, or with <paramref name="wait"/> waits for it.
+    /// backfill holds it, fails with a Conflict naming that run, or waits for it as long as <paramref name="wait"/> says.
     /// Only triggers still without a node are written, so a node set concurrently is never overwritten. No session
     /// state is kept between transactions, so a transaction-pooling PgBouncer may hand each batch to another session.
     /// Each transaction waits at most <paramref name="lockTimeout"/> for a lock: a row another session holds stops
     /// the run with the batches before it committed, instead of waiting without end.
     /// </summary>
     public async IAsyncEnumerable<BackfillBatch> RunAsync(
-        BackfillScope scope, int batchSize, bool wait, bool returnRows, [EnumeratorCancellation] CancellationToken cancellationToken, TimeSpan? lockTimeout = null)
+        BackfillScope scope, int batchSize, TimeSpan? wait, bool returnRows, [EnumeratorCancellation] CancellationToken cancellationToken, TimeSpan? lockTimeout = null)
     {
         var lockWait = lockTimeout ?? DefaultLockTimeout;
         if (batchSize < 1)
@@ -171,21 +170,43 @@ public sealed partial class TriggerBackfill
     }
 
     /// <summary>Takes the schema's backfill lease, waiting for it or failing with a Conflict that names its holder.</summary>
-    private async Task<Lease> TakeLeaseAsync(NpgsqlConnection connection, bool wait, CancellationToken cancellationToken)
+    private async Task<Lease> TakeLeaseAsync(NpgsqlConnection connection, TimeSpan? wait, CancellationToken cancellationToken)
     {
-        var (lease, holder) = await Lease.AcquireAsync(connection, LeaseName, wait, cancellationToken).ConfigureAwait(false);
-        if (lease is not null)
-        {
-            return lease;
-        }
+        var (lease, holder) = await Lease.AcquireAsync(connection, LeaseName, wait, _connection.ToString(), cancellationToken).ConfigureAwait(false);
+        return lease ?? throw Running(holder!, wait);
+    }
 
-        var h = holder!;
-        throw new TriggerEngineException(
+    /// <summary>The holder of the schema's backfill lease, or null when no backfill holds it. Writes nothing.</summary>
+    public Task<LeaseHolder?> GetLeaseAsync(CancellationToken cancellationToken) =>
+        _connection.ReadAsync(c => Lease.ReadAsync(c, LeaseName, _connection.ToString(), cancellationToken), cancellationToken);
+
+    /// <summary>
+    /// Breaks the schema's backfill lease held by <paramref name="holder"/> (as <see cref="GetLeaseAsync"/> read it),
+    /// so the next backfill may start. False when it changed hands or was released meanwhile; a lease whose row a
+    /// batch is writing under is not broken (a lock timeout says so).
+    /// </summary>
+    public Task<bool> BreakLeaseAsync(LeaseHolder holder, CancellationToken cancellationToken) =>
+        _connection.ForWrites.RunAsync(c => Lease.BreakAsync(c, LeaseName, holder, _connection.ToString(), cancellationToken), cancellationToken);
+
+    private TriggerEngineException Running(LeaseHolder h, TimeSpan? waited)
+    {
+        var session = h.ServerProcessId is { } pid
+            ? $"server process {pid}{(h.BackendStart is { } start ? $" started {start.ToUniversalTime():u}" : string.Empty)}, client address {h.ClientAddress ?? "local socket"}"
+            : "a server session the lease does not name";
+        var state = h switch
+        {
+            { Busy: true } => "A batch of it is being written right now.",
+            { Implausible: true } => $"Its lease runs until {h.ExpiresAt.ToUniversalTime():u}, longer than any backfill takes one for: it was not written by a backfill.",
+            { Connected: false } => "That server session is no longer connected; the lease expires on its own unless another session renews it.",
+            _ => string.Empty,
+        };
+        return new TriggerEngineException(
             TriggerErrorKind.Conflict,
-            $"Another backfill is running on {_connection} (started {h.AcquiredAt.ToUniversalTime():u} by {h.User} from host {h.Host}, process {h.ProcessId}, " +
-            $"application '{h.Application}'). Its lease expires at {h.ExpiresAt.ToUniversalTime():u} unless that run writes another batch.")
+            $"Another backfill holds the lease on {_connection}{(waited is { } w ? $" (waited {w.TotalSeconds:N0} s)" : string.Empty)}: taken {h.AcquiredAt.ToUniversalTime():u} by database user {h.User} " +
+            $"({session}; the client says host {h.Host}, process {h.ProcessId}, application '{h.Application}'). Its lease expires at {h.ExpiresAt.ToUniversalTime():u} unless that run writes another batch. {state}".TrimEnd())
         {
             ErrorId = "BackfillAlreadyRunning",
+            LeaseHolder = h,
         };
     }
 

@@ -95,7 +95,8 @@ public sealed class SchemaInstaller
                 {
                     await using var transaction = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
                     await c.ExecuteAsync(new CommandDefinition(LockSql, transaction: transaction, commandTimeout: 0, cancellationToken: cancellationToken)).ConfigureAwait(false);
-                    await c.ExecuteAsync(new CommandDefinition(SchemaSteps.HistorySql, transaction: transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                    var home = await ModuleHome.ReadForInstallAsync(c, transaction, cancellationToken).ConfigureAwait(false);
+                    await ModuleObjects.EnsureTableAsync(c, transaction, home, SchemaSteps.HistoryTableDefinition, cancellationToken).ConfigureAwait(false);
                     var plan = SchemaPlanner.Plan(await ReadStateAsync(c, cancellationToken, transaction).ConfigureAwait(false), targetVersion)
                         .Where(s => addForeignKey || s.Action != SchemaAction.AddForeignKey)
                         .ToList();
@@ -107,6 +108,13 @@ public sealed class SchemaInstaller
                     first = false;
                     if (plan.Count == 0)
                     {
+                        // The backfill's tables come with the schema, so the role that runs one needs no CREATE on it.
+                        if (await ModuleHome.ReadAsync(c, transaction, cancellationToken).ConfigureAwait(false) is { } installed)
+                        {
+                            await ModuleObjects.EnsureTableAsync(c, transaction, installed, Lease.Definition, cancellationToken).ConfigureAwait(false);
+                            await ModuleObjects.EnsureTableAsync(c, transaction, installed, Routing.TriggerBackfill.NodesTableDefinition, cancellationToken).ConfigureAwait(false);
+                        }
+
                         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
                         return results;
                     }
@@ -117,15 +125,16 @@ public sealed class SchemaInstaller
                         throw new TriggerEngineException(TriggerErrorKind.Conflict, $"Step {plan[0].Version} ({plan[0].Action}) was applied but the database still plans it; nothing more was changed.");
                     }
 
-                    results.Add(await ApplyStepAsync(c, transaction, plan[0], cancellationToken).ConfigureAwait(false));
+                    results.Add(await ApplyStepAsync(c, transaction, home, plan[0], cancellationToken).ConfigureAwait(false));
                 }
             },
             cancellationToken);
     }
 
     /// <summary>Applies one step in <paramref name="transaction"/> (which holds the schema lock) and commits it.</summary>
-    private static async Task<SchemaStepResult> ApplyStepAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, PlannedSchemaStep step, CancellationToken cancellationToken)
+    private static async Task<SchemaStepResult> ApplyStepAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, ModuleHome home, PlannedSchemaStep step, CancellationToken cancellationToken)
     {
+        var history = home.Qualify(SchemaSteps.HistoryTable);
         var watch = Stopwatch.StartNew();
         string? detail = null;
         // DDL on a busy table waits for its lock; a bounded wait fails clearly instead of queueing every reader behind it.
@@ -137,12 +146,13 @@ public sealed class SchemaInstaller
                 if (step.Action == SchemaAction.Upgrade && SchemaSteps.IndexOf(step.Version) == 0)
                 {
                     // Creating the table anew: rows left from a table dropped by hand describe nothing any more.
-                    await connection.ExecuteAsync(new CommandDefinition($"DELETE FROM {SchemaSteps.HistoryTable}", transaction: transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                    await connection.ExecuteAsync(new CommandDefinition($"DELETE FROM {history}", transaction: transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
                 }
 
+                await RequireTrustedViewsAsync(connection, transaction, home, cancellationToken).ConfigureAwait(false);
                 await connection.ExecuteAsync(new CommandDefinition(version!.UpSql, transaction: transaction, commandTimeout: 0, cancellationToken: cancellationToken)).ConfigureAwait(false);
                 await connection.ExecuteAsync(new CommandDefinition(
-                    $"INSERT INTO {SchemaSteps.HistoryTable} (version, name, adopted) VALUES (@Version, @Name, @Adopted) ON CONFLICT (version) DO NOTHING",
+                    $"INSERT INTO {history} (version, name, adopted) VALUES (@Version, @Name, @Adopted) ON CONFLICT (version) DO NOTHING",
                     new { version.Version, version.Name, Adopted = step.Action == SchemaAction.Adopt },
                     transaction,
                     cancellationToken: cancellationToken)).ConfigureAwait(false);
@@ -155,7 +165,7 @@ public sealed class SchemaInstaller
             case SchemaAction.Downgrade:
                 await connection.ExecuteAsync(new CommandDefinition(version!.DownSql!, transaction: transaction, commandTimeout: 0, cancellationToken: cancellationToken)).ConfigureAwait(false);
                 await connection.ExecuteAsync(new CommandDefinition(
-                    $"DELETE FROM {SchemaSteps.HistoryTable} WHERE version = @Version", new { version.Version }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                    $"DELETE FROM {history} WHERE version = @Version", new { version.Version }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
                 break;
             case SchemaAction.AddForeignKey:
                 var orphans = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
@@ -175,6 +185,23 @@ public sealed class SchemaInstaller
         await History.ChangeHistory.RefreshIfOnAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return new SchemaStepResult(step.Version, step.Name, step.Action, watch.Elapsed, detail);
+    }
+
+    // CREATE OR REPLACE VIEW keeps a view's owner: one made first by someone else would stay theirs, and any
+    // function it calls would run as each user who reads the metrics.
+    private static async Task RequireTrustedViewsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, ModuleHome home, CancellationToken cancellationToken)
+    {
+        foreach (var view in SchemaSteps.Views)
+        {
+            if (await ModuleObjects.ReadRelationAsync(connection, transaction, home, view, cancellationToken).ConfigureAwait(false) is { } facts
+                && (facts.Kind != "v" || !home.Trusts(facts.Owner, facts.OwnerIsSuperuser)))
+            {
+                throw ModuleObjects.Foreign(home, facts.Kind == "v" ? "view" : "relation", view, facts.Owner, new[]
+                {
+                    facts.Kind == "v" ? $"it is owned by {facts.Owner}, and its code would run as each user who reads it" : $"it is not a view (relkind '{facts.Kind}')",
+                });
+            }
+        }
     }
 
     /// <summary>
@@ -207,6 +234,7 @@ public sealed class SchemaInstaller
 
     private static async Task<SchemaState> ReadStateAsync(NpgsqlConnection connection, CancellationToken cancellationToken, NpgsqlTransaction? transaction = null)
     {
+        var historyTable = (await ModuleHome.ReadForInstallAsync(connection, transaction, cancellationToken).ConfigureAwait(false)).Qualify(SchemaSteps.HistoryTable);
         const string probe = $"""
             SELECT to_regclass('workflow_triggers') IS NOT NULL AS TableExists,
                    EXISTS (SELECT 1 FROM pg_attribute
@@ -214,15 +242,15 @@ public sealed class SchemaInstaller
                    to_regclass('workflows') IS NOT NULL AS WorkflowsExists,
                    EXISTS (SELECT 1 FROM pg_constraint
                            WHERE conrelid = to_regclass('workflow_triggers') AND conname = '{SchemaSteps.ForeignKeyName}') AS HasForeignKey,
-                   to_regclass('{SchemaSteps.HistoryTable}') IS NOT NULL AS HistoryExists
+                   to_regclass(@History) IS NOT NULL AS HistoryExists
             """;
         var flags = await connection.QuerySingleAsync<(bool TableExists, bool HasTargetColumn, bool WorkflowsExists, bool HasForeignKey, bool HistoryExists)>(
-            new CommandDefinition(probe, transaction: transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            new CommandDefinition(probe, new { History = historyTable }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
         IReadOnlyList<AppliedSchemaStep> history = Array.Empty<AppliedSchemaStep>();
         if (flags.HistoryExists)
         {
             history = (await connection.QueryAsync<AppliedSchemaStep>(new CommandDefinition(
-                $"SELECT version AS Version, name AS Name, applied_at AS AppliedAt, applied_by AS AppliedBy, adopted AS Adopted FROM {SchemaSteps.HistoryTable}",
+                $"SELECT version AS Version, name AS Name, applied_at AS AppliedAt, applied_by AS AppliedBy, adopted AS Adopted FROM {historyTable}",
                 transaction: transaction,
                 cancellationToken: cancellationToken)).ConfigureAwait(false))
                 .OrderBy(h => SchemaSteps.IndexOf(h.Version) < 0 ? int.MaxValue : SchemaSteps.IndexOf(h.Version))

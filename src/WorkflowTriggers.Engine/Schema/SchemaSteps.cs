@@ -1,3 +1,4 @@
+using WorkflowTriggers.Engine.Common;
 using WorkflowTriggers.Engine.Routing;
 using WorkflowTriggers.Engine.Triggers;
 
@@ -117,15 +118,18 @@ public static class SchemaSteps
 
     public static string LatestVersion => Versions[^1].Version;
 
-    public const string HistorySql = $"""
-        CREATE TABLE IF NOT EXISTS {HistoryTable} (
-            version VARCHAR(32) PRIMARY KEY,
-            name TEXT NOT NULL,
-            applied_at TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT CURRENT_TIMESTAMP,
-            applied_by TEXT NOT NULL DEFAULT current_user,
-            adopted BOOLEAN NOT NULL DEFAULT false
-        );
-        """;
+    /// <summary>The module's record of applied versions, in the schema of workflow_triggers.</summary>
+    internal static readonly ModuleTable HistoryTableDefinition = new(HistoryTable, new ModuleColumn[]
+    {
+        new("version", "character varying(32)", "PRIMARY KEY"),
+        new("name", "text", "NOT NULL"),
+        new("applied_at", "timestamp with time zone", "NOT NULL DEFAULT CURRENT_TIMESTAMP"),
+        new("applied_by", "text", "NOT NULL DEFAULT current_user"),
+        new("adopted", "boolean", "NOT NULL DEFAULT false"),
+    });
+
+    /// <summary>The document's views: made with CREATE OR REPLACE VIEW only after their owner is checked (a stranger's view would run its code for every reader).</summary>
+    public static readonly IReadOnlyList<string> Views = new[] { "trigger_metrics", "node_targeting_stats" };
 
     /// <summary>Adds the workflows foreign key. NOT VALID keeps existing rows (orphans are reported, not rejected).</summary>
     public static string ForeignKeySql(bool validateExisting) =>

@@ -86,6 +86,15 @@ public static partial class TriggerRules
     /// <summary>A description is free text; it only has to be text the database can store.</summary>
     public static RuleViolation? CheckDescription(string? description) => CheckText("Description", description, "InvalidDescription");
 
+    /// <summary>
+    /// A write's reason: text PostgreSQL can store, at most <see cref="History.ChangeHistory.MaxReasonLength"/>
+    /// characters (the recording function cuts longer ones from other clients, so one statement cannot bloat history).
+    /// </summary>
+    public static RuleViolation? CheckReason(string? reason) =>
+        reason is { Length: > History.ChangeHistory.MaxReasonLength }
+            ? new RuleViolation("Reason", reason, "InvalidReason", $"Reason is {reason.Length:N0} characters long; change history keeps at most {History.ChangeHistory.MaxReasonLength:N0}.")
+            : CheckText("Reason", reason, "InvalidReason");
+
     /// <summary>Config must be a JSON object; null means the column default ({}).</summary>
     public static RuleViolation? CheckConfig(string? configJson)
     {

@@ -30,6 +30,7 @@ internal static class EngineErrors
             TriggerErrorKind.Timeout => ("DatabaseTimeout", ErrorCategory.OperationTimeout),
             TriggerErrorKind.Conflict => ("Conflict", ErrorCategory.InvalidOperation),
             TriggerErrorKind.PermissionDenied => ("PermissionDenied", ErrorCategory.PermissionDenied),
+            TriggerErrorKind.Untrusted => ("ForeignObject", ErrorCategory.SecurityError),
             _ => ("DatabaseError", ErrorCategory.InvalidOperation),
         };
         if (exception.ErrorId == "StatementCancelled")
@@ -103,7 +104,11 @@ internal static class EngineErrors
     {
         { Kind: TriggerErrorKind.MissingTable, TableName: "workflow_triggers", ColumnName: "target_node_id" } => "Run Install-TriggerSchema to upgrade it to the latest version.",
         { Kind: TriggerErrorKind.MissingTable, TableName: "workflow_triggers" } => "Run Install-TriggerSchema first.",
-        { ErrorId: "BackfillAlreadyRunning" } => "Wait for it with -Wait, or run again when it has finished.",
+        { ErrorId: "BackfillAlreadyRunning", LeaseHolder: { Busy: false } and ({ Implausible: true } or { Connected: false }) } =>
+            "If no backfill of yours is running, break the lease with Unlock-TriggerBackfill -Force (it shows the holder and asks first), then run again.",
+        { ErrorId: "BackfillAlreadyRunning" } => "Wait for it with -Wait (bounded by -WaitTimeoutSeconds), or run again when it has finished; Unlock-TriggerBackfill -Force breaks a lease whose run is gone.",
+        { ErrorId: "ForeignObject" } =>
+            $"Find out who made {exception.TableName} and why (its owner is {exception.ObjectOwner}); if it is not the module's, rename or drop it as its owner or a superuser, then run the command again. See Get-Help about_WorkflowTriggers_Security.",
         { ErrorId: "BackfillLeaseLost" } => "Let the other run finish, or run again: a run continues with the triggers still without a node.",
         { ErrorId: "SearchPathIgnored" } => "Set the schema where the pooler cannot drop it: ALTER ROLE <user> IN DATABASE <database> SET search_path = <schema>, then leave Search Path out of the connection string; or connect to the server directly.",
         { ErrorId: "SessionRequired" } => "Connect to the PostgreSQL server itself (its own host and port, not the pooler's) for this; -Analyze and the other cmdlets work through the pooler.",

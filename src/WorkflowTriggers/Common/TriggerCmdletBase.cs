@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using WorkflowTriggers.Engine.Common;
 using WorkflowTriggers.Engine.Connections;
+using WorkflowTriggers.Engine.Triggers;
 
 namespace WorkflowTriggers.Commands;
 
@@ -41,6 +42,11 @@ public abstract class TriggerCmdletBase : CancellableCmdletBase
     /// </summary>
     protected void RequireWritable(string? reason = null)
     {
+        if (TriggerRules.CheckReason(reason) is { } badReason)
+        {
+            ThrowTerminatingError(EngineErrors.Violation(badReason, target: reason));
+        }
+
         _database = Database.ForWrites.WithChangeReason(reason);
         if (!WhatIfRequested)
         {

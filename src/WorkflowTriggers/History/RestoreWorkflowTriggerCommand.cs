@@ -33,7 +33,10 @@ public sealed class RestoreWorkflowTriggerCommand : TriggerPlanCmdletBase
     [Parameter]
     public DateTime? AsOf { get; set; }
 
-    /// <summary>Put triggers back even where their target node is no longer a node of their workflow.</summary>
+    /// <summary>
+    /// Put triggers back even where their target node is no longer a node of their workflow, or where their id now
+    /// belongs to a trigger created since (which is then overwritten; the plan shows both).
+    /// </summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
 
@@ -93,8 +96,27 @@ public sealed class RestoreWorkflowTriggerCommand : TriggerPlanCmdletBase
         {
             switch (point.State)
             {
+                case RestoreState.Existed when point.ReusedByRowJson is { } reusedBy && !Force:
+                    var then = TriggerRestore.EntryOf(0, point.RowJson!);
+                    var now = TriggerRestore.EntryOf(0, reusedBy);
+                    WriteError(new ErrorRecord(
+                        new InvalidOperationException(
+                            $"Trigger {point.TriggerId} then was '{then.Name}' (workflow {then.WorkflowId}); it was deleted, and id {point.TriggerId} now belongs to '{now.Name}' (workflow {now.WorkflowId}), " +
+                            "a trigger created since. Putting the old one back would overwrite that one, so nothing was done for it. Use -Force to overwrite it anyway."),
+                        "TriggerIdentityConflict",
+                        ErrorCategory.InvalidOperation,
+                        point.TriggerId));
+                    break;
                 case RestoreState.Existed:
                     entries.Add(TriggerRestore.EntryOf(entries.Count, point.RowJson!));
+                    break;
+                case RestoreState.Cleared:
+                    WriteError(new ErrorRecord(
+                        new ItemNotFoundException(
+                            $"Change history of trigger {point.TriggerId} at that moment was cleared (Clear-TriggerHistory removed entries up to {LocalTime.Of(point.ClearedBefore):yyyy-MM-dd HH:mm:ss}), so its state then cannot be told; it is left as it is. Pick a moment after that."),
+                        "HistoryClearedThen",
+                        ErrorCategory.ObjectNotFound,
+                        point.TriggerId));
                     break;
                 case RestoreState.Absent:
                     WriteError(new ErrorRecord(

@@ -76,6 +76,15 @@ public sealed class TriggerHistoryStatus
     public long SizeBytes { get; init; }
     public DateTime? OldestEntry { get; init; }
 
+    /// <summary>The role history's objects belong to; its recording function runs as that role.</summary>
+    public string? Owner { get; init; }
+
+    /// <summary>The latest moment whose entries Clear-TriggerHistory removed: no state before it can be restored.</summary>
+    public DateTime? ClearedBefore { get; init; }
+
+    /// <summary>What differs from the objects the module made (a recording trigger missing or disabled, a swapped function, ...); empty when none.</summary>
+    public string[] Tampering { get; init; } = Array.Empty<string>();
+
     internal static TriggerHistoryStatus From(Engine.History.HistoryStatus status, string database) => new()
     {
         Database = database,
@@ -87,6 +96,9 @@ public sealed class TriggerHistoryStatus
         Entries = status.Entries,
         SizeBytes = status.SizeBytes,
         OldestEntry = LocalTime.Of(status.OldestEntry),
+        Owner = status.Owner,
+        ClearedBefore = LocalTime.Of(status.ClearedBefore),
+        Tampering = status.Tampering.ToArray(),
     };
 }
 

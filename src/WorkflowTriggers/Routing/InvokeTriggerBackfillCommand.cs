@@ -41,9 +41,14 @@ public sealed class InvokeTriggerBackfillCommand : TriggerCmdletBase
     [ValidateRange(1, 1_000_000)]
     public int BatchSize { get; set; } = TriggerBackfill.DefaultBatchSize;
 
-    /// <summary>Wait for a backfill already running instead of failing.</summary>
+    /// <summary>Wait for a backfill already running instead of failing, for at most -WaitTimeoutSeconds.</summary>
     [Parameter]
     public SwitchParameter Wait { get; set; }
+
+    /// <summary>With -Wait: how long to wait for the running backfill to finish before stopping with BackfillAlreadyRunning, in seconds.</summary>
+    [Parameter]
+    [ValidateRange(1, 604800)]
+    public int WaitTimeoutSeconds { get; set; } = 3600;
 
     /// <summary>Return the updated triggers instead of the summary.</summary>
     [Parameter]
@@ -129,7 +134,7 @@ public sealed class InvokeTriggerBackfillCommand : TriggerCmdletBase
             var total = plan.Where(p => approved.Contains(p.WorkflowId)).Sum(p => p.TriggerCount);
             try
             {
-                foreach (var batch in Stream(backfill.RunAsync(scope, BatchSize, Wait, PassThru, Cancellation, lockTimeout), engineErrorsReachCaller: true))
+                foreach (var batch in Stream(backfill.RunAsync(scope, BatchSize, Wait ? TimeSpan.FromSeconds(WaitTimeoutSeconds) : null, PassThru, Cancellation, lockTimeout), engineErrorsReachCaller: true))
                 {
                     batches++;
                     updated += batch.Updated;

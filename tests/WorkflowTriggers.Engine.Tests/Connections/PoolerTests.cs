@@ -102,10 +102,10 @@ public class PoolerTests : DatabaseTest
             FROM generate_series(1, 400) g
             """);
 
-        await using (var running = new TriggerBackfill(Pooled).RunAsync(new BackfillScope(), 50, false, false, _limit.Token).GetAsyncEnumerator())
+        await using (var running = new TriggerBackfill(Pooled).RunAsync(new BackfillScope(), 50, null, false, _limit.Token).GetAsyncEnumerator())
         {
             Assert.True(await running.MoveNextAsync());
-            var busy = await Assert.ThrowsAsync<TriggerEngineException>(() => ListAsync(new TriggerBackfill(Pooled).RunAsync(new BackfillScope(), 50, false, false, _limit.Token)));
+            var busy = await Assert.ThrowsAsync<TriggerEngineException>(() => ListAsync(new TriggerBackfill(Pooled).RunAsync(new BackfillScope(), 50, null, false, _limit.Token)));
             Assert.Equal("BackfillAlreadyRunning", busy.ErrorId);
             Assert.Contains($"host {Environment.MachineName}, process {Environment.ProcessId}", busy.Message);
             Assert.DoesNotContain(OtherClients.ApplicationName, busy.Message);
@@ -120,7 +120,7 @@ public class PoolerTests : DatabaseTest
         Assert.Equal(0, await AdvisoryLocksHeldAsync());
 
         // Nothing was left behind for the next run to wait on.
-        Assert.Equal(0, (await ListAsync(new TriggerBackfill(Pooled).RunAsync(new BackfillScope(), 50, false, false, _limit.Token))).Sum(b => b.Updated));
+        Assert.Equal(0, (await ListAsync(new TriggerBackfill(Pooled).RunAsync(new BackfillScope(), 50, null, false, _limit.Token))).Sum(b => b.Updated));
     }
 
     [PgBouncerFact]

@@ -97,7 +97,7 @@ public class RoutingTests : DatabaseTest
     public async Task Backfill_sets_the_first_input_node_in_batches_and_leaves_unroutable_workflows_alone()
     {
         await AddTriggersAsync(1000);
-        var batches = await ListAsync(new TriggerBackfill(Connection).RunAsync(new BackfillScope(), 100, false, false, default));
+        var batches = await ListAsync(new TriggerBackfill(Connection).RunAsync(new BackfillScope(), 100, null, false, default));
 
         Assert.Equal(500, batches.Sum(b => b.Updated));
         // Batches are ranges of pages sized to hold about 100 of the triggers to update each.
@@ -118,7 +118,7 @@ public class RoutingTests : DatabaseTest
         var first = 0;
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
         {
-            await foreach (var batch in new TriggerBackfill(Connection).RunAsync(new BackfillScope(), 50, false, false, stop.Token))
+            await foreach (var batch in new TriggerBackfill(Connection).RunAsync(new BackfillScope(), 50, null, false, stop.Token))
             {
                 first += batch.Updated;
                 if (batch.Number == 3)
@@ -133,7 +133,7 @@ public class RoutingTests : DatabaseTest
 
         // Mark what the first run wrote, so a second write of the same row would show.
         await Db.ExecuteAsync("UPDATE workflow_triggers SET description = 'first run' WHERE target_node_id IS NOT NULL");
-        var second = await ListAsync(new TriggerBackfill(Connection).RunAsync(new BackfillScope(), 50, false, true, default));
+        var second = await ListAsync(new TriggerBackfill(Connection).RunAsync(new BackfillScope(), 50, null, true, default));
         Assert.Equal(500 - first, second.Sum(b => b.Updated));
         Assert.DoesNotContain(second.SelectMany(b => b.Rows), r => r.Description == "first run");
         Assert.Equal(500, await CountAsync("target_node_id IS NOT NULL"));
@@ -146,7 +146,7 @@ public class RoutingTests : DatabaseTest
     {
         await AddTriggersAsync(400);
         var batches = 0;
-        await foreach (var _ in new TriggerBackfill(Connection).RunAsync(new BackfillScope(), 100, false, false, default))
+        await foreach (var _ in new TriggerBackfill(Connection).RunAsync(new BackfillScope(), 100, null, false, default))
         {
             if (++batches == 1)
             {
@@ -163,7 +163,7 @@ public class RoutingTests : DatabaseTest
         await AddTriggersAsync(1000);
         var batches = new List<BackfillBatch>();
         int cleared = 0;
-        await foreach (var batch in new TriggerBackfill(Connection).RunAsync(new BackfillScope(), 50, false, false, default))
+        await foreach (var batch in new TriggerBackfill(Connection).RunAsync(new BackfillScope(), 50, null, false, default))
         {
             batches.Add(batch);
             if (batch.Number == 1)
@@ -187,15 +187,16 @@ public class RoutingTests : DatabaseTest
     public async Task A_second_backfill_fails_while_one_runs_or_waits_for_it()
     {
         await AddTriggersAsync(400);
-        await using var running = new TriggerBackfill(Connection).RunAsync(new BackfillScope(), 100, false, false, default).GetAsyncEnumerator();
+        await using var running = new TriggerBackfill(Connection).RunAsync(new BackfillScope(), 100, null, false, default).GetAsyncEnumerator();
         Assert.True(await running.MoveNextAsync()); // holds the lock between batches
 
-        var error = await Assert.ThrowsAsync<TriggerEngineException>(() => ListAsync(new TriggerBackfill(Connection).RunAsync(new BackfillScope(), 100, false, false, default)));
+        var error = await Assert.ThrowsAsync<TriggerEngineException>(() => ListAsync(new TriggerBackfill(Connection).RunAsync(new BackfillScope(), 100, null, false, default)));
         Assert.Equal(TriggerErrorKind.Conflict, error.Kind);
         Assert.Equal("BackfillAlreadyRunning", error.ErrorId);
-        Assert.Contains($"from host {Environment.MachineName}, process {Environment.ProcessId}", error.Message);
+        Assert.Contains($"the client says host {Environment.MachineName}, process {Environment.ProcessId}", error.Message);
+        Assert.Contains("database user postgres (server process ", error.Message);
 
-        var waiting = ListAsync(new TriggerBackfill(Connection).RunAsync(new BackfillScope(), 100, wait: true, false, default));
+        var waiting = ListAsync(new TriggerBackfill(Connection).RunAsync(new BackfillScope(), 100, wait: TimeSpan.FromMinutes(1), false, default));
         await Task.Delay(300);
         Assert.False(waiting.IsCompleted);
         while (await running.MoveNextAsync())
@@ -213,19 +214,19 @@ public class RoutingTests : DatabaseTest
     {
         await AddTriggersAsync(40);
         // What a run killed mid-way leaves: its lease row, renewed a moment ago.
-        await ListAsync(new TriggerBackfill(Connection).RunAsync(new BackfillScope(Ids: new[] { 1 }), 10, false, false, default));
+        await ListAsync(new TriggerBackfill(Connection).RunAsync(new BackfillScope(Ids: new[] { 1 }), 10, null, false, default));
         await Db.ExecuteAsync($"""
             INSERT INTO {Lease.Table} (name, token, holder_host, holder_process, expires_at)
             VALUES ('{TriggerBackfill.LeaseName}', '00000000-0000-0000-0000-000000000001', 'crashed-host', 4242, CURRENT_TIMESTAMP + interval '1 minute')
             """);
-        var blocked = await Assert.ThrowsAsync<TriggerEngineException>(() => ListAsync(new TriggerBackfill(Connection).RunAsync(new BackfillScope(), 10, false, false, default)));
+        var blocked = await Assert.ThrowsAsync<TriggerEngineException>(() => ListAsync(new TriggerBackfill(Connection).RunAsync(new BackfillScope(), 10, null, false, default)));
         Assert.Equal("BackfillAlreadyRunning", blocked.ErrorId);
-        Assert.Contains("from host crashed-host, process 4242", blocked.Message);
+        Assert.Contains("the client says host crashed-host, process 4242", blocked.Message);
         Assert.Contains("lease expires at", blocked.Message);
 
         // Its lease runs out: the next run takes it over, and finishes the work.
         await Db.ExecuteAsync($"UPDATE {Lease.Table} SET expires_at = CURRENT_TIMESTAMP - interval '1 second'");
-        var batches = await ListAsync(new TriggerBackfill(Connection).RunAsync(new BackfillScope(), 10, false, false, default));
+        var batches = await ListAsync(new TriggerBackfill(Connection).RunAsync(new BackfillScope(), 10, null, false, default));
         Assert.Equal(19, batches.Sum(b => b.Updated)); // wf_one and wf_multi: 20 of the 40, one done before
         Assert.Equal(0, await Db.ScalarAsync<long>($"SELECT count(*) FROM {Lease.Table}"));
     }
@@ -237,7 +238,7 @@ public class RoutingTests : DatabaseTest
         var written = 0;
         var error = await Assert.ThrowsAsync<TriggerEngineException>(async () =>
         {
-            await foreach (var batch in new TriggerBackfill(Connection).RunAsync(new BackfillScope(), 20, false, false, default))
+            await foreach (var batch in new TriggerBackfill(Connection).RunAsync(new BackfillScope(), 20, null, false, default))
             {
                 written += batch.Updated;
                 if (batch.Number == 1)
@@ -255,10 +256,10 @@ public class RoutingTests : DatabaseTest
     public async Task Backfill_limited_to_ids_or_workflows_touches_nothing_else()
     {
         await AddTriggersAsync(100);
-        await ListAsync(new TriggerBackfill(Connection).RunAsync(new BackfillScope(Ids: new[] { 1, 4, 5, 8 }), 2, false, false, default));
+        await ListAsync(new TriggerBackfill(Connection).RunAsync(new BackfillScope(Ids: new[] { 1, 4, 5, 8 }), 2, null, false, default));
         Assert.Equal(new long[] { 1, 4, 5, 8 }, await IdsAsync("target_node_id IS NOT NULL"));
 
-        await ListAsync(new TriggerBackfill(Connection).RunAsync(new BackfillScope(WorkflowIds: new[] { "wf_one" }), 10, false, false, default));
+        await ListAsync(new TriggerBackfill(Connection).RunAsync(new BackfillScope(WorkflowIds: new[] { "wf_one" }), 10, null, false, default));
         Assert.Equal(25, await CountAsync("workflow_id = 'wf_one' AND target_node_id IS NOT NULL"));
         Assert.Equal(2, await CountAsync("workflow_id = 'wf_multi' AND target_node_id IS NOT NULL"));
     }
