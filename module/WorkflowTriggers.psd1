@@ -45,6 +45,8 @@
         'Get-TriggerHistory'
         'Clear-TriggerHistory'
         'Restore-WorkflowTrigger'
+        'Unlock-TriggerBackfill'
+        'Install-TriggerRole'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -5,7 +5,11 @@ using Npgsql;
 namespace WorkflowTriggers.Engine.Common;
 
 /// <summary>A session that held locks on the module's or the engine's tables when a statement of ours gave up waiting.</summary>
-public sealed record LockHolder(int Pid, string? UserName, string? Application, string? Client, string? State, int TransactionSeconds, string? Query, string Tables)
+/// <remarks>
+/// A user who is not a superuser or a member of pg_read_all_stats sees another user's session without its state,
+/// transaction start, client or statement: <see cref="TransactionSeconds"/> is then null, and the holder still named.
+/// </remarks>
+public sealed record LockHolder(int Pid, string? UserName, string? Application, string? Client, string? State, int? TransactionSeconds, string? Query, string Tables)
 {
     public override string ToString()
     {
@@ -14,7 +18,9 @@ public sealed record LockHolder(int Pid, string? UserName, string? Application, 
             string.IsNullOrEmpty(UserName) ? null : $"user {UserName}",
             string.IsNullOrEmpty(Application) ? null : $"application '{Application}'",
             string.IsNullOrEmpty(Client) ? null : $"client {Client}",
-            $"{State ?? "in a transaction"} for {TransactionSeconds} s, locking {Tables}",
+            TransactionSeconds is { } seconds
+                ? $"{State ?? "in a transaction"} for {seconds} s, locking {Tables}"
+                : $"in a transaction, locking {Tables}; the server shows this user no more of it (a member of pg_read_all_stats sees it all)",
             string.IsNullOrWhiteSpace(Query) ? null : $"last statement: {Query}",
         };
         return $"server process {Pid} ({string.Join(", ", who.Where(w => w is not null))})";
@@ -37,9 +43,9 @@ public static class LockWait
         JOIN pg_class c ON c.oid = l.relation
         JOIN pg_stat_activity a ON a.pid = l.pid
         WHERE l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-          AND c.relname LIKE 'workflow%' AND a.pid <> pg_backend_pid() AND a.xact_start IS NOT NULL
+          AND c.relname LIKE 'workflow%' AND a.pid <> pg_backend_pid()
         GROUP BY a.pid, a.usename, a.application_name, a.client_addr, a.state, a.xact_start, a.query
-        ORDER BY a.xact_start
+        ORDER BY a.xact_start NULLS LAST
         LIMIT 3
         """;
 

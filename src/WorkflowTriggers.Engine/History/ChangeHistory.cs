@@ -61,7 +61,17 @@ public sealed partial class ChangeHistory
             {
                 await LockAsync(c, t, cancellationToken).ConfigureAwait(false);
                 var home = await ModuleObjects.ReadAsync(c, _connection.ToString(), cancellationToken, t).ConfigureAwait(false);
-                await AsOwnerAsync(c, t, home, found => BuildAsync(c, t, home, found, cancellationToken), cancellationToken).ConfigureAwait(false);
+                await AsOwnerAsync(
+                    c,
+                    t,
+                    home,
+                    async found =>
+                    {
+                        await BuildAsync(c, t, home, found, cancellationToken).ConfigureAwait(false);
+                        // The module's roles, where they were set up, get their rights on history's tables.
+                        await Security.TriggerRoles.GrantAsync(c, t, home, Security.TriggerRoles.DefaultPrefix, createRoles: false, apply: true, cancellationToken).ConfigureAwait(false);
+                    },
+                    cancellationToken).ConfigureAwait(false);
                 await c.ExecuteAsync(new CommandDefinition(
                     $"""
                     INSERT INTO {home.Qualify(SettingsTable)} AS s (version, retention_days) VALUES (@Version, @RetentionDays)

@@ -104,7 +104,7 @@ public sealed class RestoreWorkflowTriggerCommand : TriggerPlanCmdletBase
                             $"Trigger {point.TriggerId} then was '{then.Name}' (workflow {then.WorkflowId}); it was deleted, and id {point.TriggerId} now belongs to '{now.Name}' (workflow {now.WorkflowId}), " +
                             "a trigger created since. Putting the old one back would overwrite that one, so nothing was done for it. Use -Force to overwrite it anyway."),
                         "TriggerIdentityConflict",
-                        ErrorCategory.InvalidOperation,
+                        ErrorCategory.InvalidData,
                         point.TriggerId));
                     break;
                 case RestoreState.Existed:
