@@ -6,7 +6,7 @@ BeforeAll {
 Describe 'The built module' {
     It 'exports every cmdlet of the manifest, each with help: a synopsis and at least one example' {
         $commands = Get-Command -Module WorkflowTriggers
-        $commands.Count | Should -Be 33
+        $commands.Count | Should -Be 35
         foreach ($command in $commands) {
             $help = Get-Help $command.Name -Full
             $help.Synopsis | Should -Not -BeNullOrEmpty -Because "$($command.Name) needs a synopsis"
@@ -307,6 +307,10 @@ Describe 'Output types a script can name' {
         @{ Command = 'Restore-WorkflowTrigger'; Type = 'WorkflowTriggers.TriggerImportResult'; Run = { Get-TriggerHistory -Id 1 | Select-Object -Last 1 | Restore-WorkflowTrigger -Confirm:$false } }
         @{ Command = 'Clear-TriggerHistory'; Type = 'WorkflowTriggers.TriggerHistoryClearResult'; Run = { Clear-TriggerHistory -Before (Get-Date).AddDays(-1) -Confirm:$false } }
         @{ Command = 'Disable-TriggerHistory'; Type = 'WorkflowTriggers.TriggerHistoryStatus'; Run = { Disable-TriggerHistory -Confirm:$false } }
+        @{ Command = 'Unlock-TriggerBackfill'; Type = 'WorkflowTriggers.TriggerBackfillLease'; Run = {
+                Invoke-TestSql $script:typesDb "INSERT INTO workflow_triggers_leases (name, token, holder_host, holder_process, expires_at) VALUES ('backfill', gen_random_uuid(), 'gone', 1, now() - interval '1 minute')"
+                Unlock-TriggerBackfill -Confirm:$false } }
+        @{ Command = 'Install-TriggerRole'; Type = 'WorkflowTriggers.TriggerRole'; Run = { Install-TriggerRole -Prefix wt_typed_roles -WhatIf } }
         @{ Command = 'Disconnect-TriggerDatabase'; Type = $null; Run = { Disconnect-TriggerDatabase } }
     ) {
         $null = $script:covered.Add($Command)

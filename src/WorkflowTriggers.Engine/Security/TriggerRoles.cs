@@ -82,7 +82,7 @@ public sealed class TriggerRoles
             {
                 await c.ExecuteAsync(new CommandDefinition($"SELECT pg_advisory_xact_lock({LockKeys.Schema})", transaction: t, commandTimeout: 0, cancellationToken: cancellationToken)).ConfigureAwait(false);
                 var home = await ModuleObjects.ReadAsync(c, _connection.ToString(), cancellationToken, t).ConfigureAwait(false);
-                return await GrantAsync(c, t, home, prefix, createRoles: apply, apply, cancellationToken).ConfigureAwait(false);
+                return await GrantAsync(c, t, home, prefix, createRoles: true, apply, cancellationToken).ConfigureAwait(false);
             },
             cancellationToken,
             lockTimeout: TimeSpan.FromSeconds(30));
@@ -162,7 +162,7 @@ public sealed class TriggerRoles
     private static IEnumerable<(string Kind, string Target, string[] Privileges)> PrivilegesOf(TriggerRoleKind kind, ModuleHome home, Objects objects)
     {
         bool Has(string name) => objects.Tables.Contains(name);
-        (string, string, string[]) Table(string name, params string[] privileges) => ("TABLE", home.Qualify(name), privileges);
+        (string, string, string[]) Table(string name, string privileges) => ("TABLE", home.Qualify(name), privileges.Split(", "));
         switch (kind)
         {
             case TriggerRoleKind.Reader:
@@ -179,20 +179,20 @@ public sealed class TriggerRoles
 
                 break;
             case TriggerRoleKind.Operator:
-                yield return Table("workflow_triggers", "INSERT", "UPDATE", "DELETE");
+                yield return Table("workflow_triggers", "INSERT, UPDATE, DELETE");
                 if (objects.Sequence is { } sequence)
                 {
-                    yield return ("SEQUENCE", sequence, new[] { "USAGE", "SELECT" });
+                    yield return ("SEQUENCE", sequence, "USAGE, SELECT".Split(", "));
                 }
 
                 if (Has(Lease.Table))
                 {
-                    yield return Table(Lease.Table, "INSERT", "UPDATE", "DELETE");
+                    yield return Table(Lease.Table, "INSERT, UPDATE, DELETE");
                 }
 
                 if (Has(TriggerBackfill.NodesTable))
                 {
-                    yield return Table(TriggerBackfill.NodesTable, "SELECT", "INSERT", "DELETE");
+                    yield return Table(TriggerBackfill.NodesTable, "SELECT, INSERT, DELETE");
                 }
 
                 break;

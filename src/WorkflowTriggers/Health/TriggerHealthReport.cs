@@ -90,7 +90,9 @@ public sealed class TriggerHealthCheck
             "Install-TriggerSchema's warning lists the rows that break each; fix them, then run: ALTER TABLE workflow_triggers VALIDATE CONSTRAINT <name>;",
         (Engine.Health.TriggerHealth.InvalidIndexCheck or Engine.Health.TriggerHealth.DuplicateIndexCheck, _) => "Get-TriggerIndexHealth gives the SQL that fixes each.",
         (Engine.Health.TriggerHealth.StatisticsCheck, _) => "Run Invoke-TriggerIndexMaintenance -Analyze.",
-        (Engine.Health.TriggerHealth.HistoryCheck, Engine.Health.HealthStatus.Fail) => "Run Enable-TriggerHistory to put its database triggers back (the history is kept).",
+        (Engine.Health.TriggerHealth.HistoryCheck, Engine.Health.HealthStatus.Fail) =>
+            "Find out who changed what the detail names (changes may have gone unrecorded meanwhile). Then run Enable-TriggerHistory as the history's owner: it makes the " +
+            "recording triggers and function again and keeps the entries; it refuses, naming them, objects it cannot prove are the module's (see about_WorkflowTriggers_Security).",
         (Engine.Health.TriggerHealth.HistoryCheck, _) => "Run Clear-TriggerHistory, which keeps the retention's days; schedule it (a daily runbook) to keep it so.",
         _ => string.Empty,
     };
