@@ -12,7 +12,7 @@ BeforeAll {
     }
     function Get-ConnectionStringAs([string] $Role) {
         $builder = [System.Data.Common.DbConnectionStringBuilder]::new()
-        $builder.ConnectionString = $script:db
+        $builder.ConnectionString = "$script:db"
         $builder['Username'] = $Role
         $builder['Password'] = $script:password
         $builder.ConnectionString
@@ -134,7 +134,7 @@ Describe 'Install-TriggerRole' {
         $plan = Install-TriggerRole -Prefix $script:prefix -WhatIf
         $plan.Role | Should -Be @("$($script:prefix)_reader", "$($script:prefix)_operator", "$($script:prefix)_history_admin")
         $plan.Applied | Should -Be @($false, $false, $false)
-        Get-TestScalar $script:db "SELECT count(*) FROM pg_roles WHERE rolname LIKE '$($script:prefix)%'" | Should -Be 0
+        Get-TestScalar $script:db "SELECT count(*) FROM pg_roles WHERE rolname = ANY(ARRAY['$($script:prefix)_reader', '$($script:prefix)_operator', '$($script:prefix)_history_admin'])" | Should -Be 0
 
         $roles = Install-TriggerRole -Prefix $script:prefix -Confirm:$false
         $roles.Applied | Should -Be @($true, $true, $true)

@@ -37,7 +37,7 @@ public static class LockWait
     private const string HoldersSql = """
         SELECT a.pid AS Pid, a.usename AS UserName, nullif(a.application_name, '') AS Application, host(a.client_addr) AS Client,
                a.state AS State, floor(extract(epoch FROM clock_timestamp() - a.xact_start))::int AS TransactionSeconds,
-               left(regexp_replace(a.query, '\s+', ' ', 'g'), 160) AS Query,
+               CASE WHEN a.xact_start IS NOT NULL THEN left(regexp_replace(a.query, '\s+', ' ', 'g'), 160) END AS Query,
                string_agg(DISTINCT c.relname, ', ' ORDER BY c.relname) AS Tables
         FROM pg_locks l
         JOIN pg_class c ON c.oid = l.relation

@@ -73,6 +73,24 @@ public class LockWaitTests : DatabaseTest
     }
 
     [Fact]
+    public async Task A_user_who_may_not_see_the_holders_session_is_still_told_which_server_process_holds_the_lock()
+    {
+        await using var roles = new TestRoles(Db);
+        var plain = await roles.LoginAsync("plain", "GRANT SELECT, UPDATE ON workflow_triggers TO {0}; GRANT SELECT ON workflows, workflow_nodes, workflow_connections TO {0};");
+        var holder = await HoldAsync("UPDATE workflow_triggers SET description = 'held' WHERE id = 3");
+        var impatient = TriggerConnection.For(roles.ConnectionStringFor(plain) + ";Command Timeout=2");
+        var error = await Assert.ThrowsAsync<TriggerEngineException>(() => new TriggerWriter(impatient).SetActiveAsync(new[] { new VersionedId(3) }, false, default));
+        Assert.Equal("LockTimeout", error.ErrorId);
+        Assert.Null(Assert.Single(error.LockHolders).TransactionSeconds);
+        Assert.True(error.Message.Contains($"server process {holder} (user postgres", StringComparison.Ordinal), error.Message);
+        Assert.True(error.Message.Contains("in a transaction, locking workflow_triggers, workflow_triggers_pkey; the server shows this user no more of it", StringComparison.Ordinal), error.Message);
+        Assert.DoesNotContain("any more", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("insufficient privilege", error.Message, StringComparison.Ordinal);
+        await _holder!.DisposeAsync();
+        _holder = null;
+    }
+
+    [Fact]
     public async Task A_statement_timeout_is_not_called_a_lock_wait()
     {
         await HoldAsync("SELECT 1");
