@@ -11,11 +11,7 @@ BeforeAll {
         $name
     }
     function Get-ConnectionStringAs([string] $Role) {
-        $builder = [System.Data.Common.DbConnectionStringBuilder]::new()
-        $builder.ConnectionString = "$script:db"
-        $builder['Username'] = $Role
-        $builder['Password'] = $script:password
-        $builder.ConnectionString
+        ("$script:db" -replace '(?i)(^|;)\s*(Username|User Id|User Name)=[^;]*', '') + ";Username=$Role;Password=$($script:password)"
     }
 }
 
