@@ -113,7 +113,8 @@ internal sealed class Lease
     /// <summary>
     /// Takes the lease <paramref name="name"/> in a transaction of its own. Returns null with the holder when another
     /// run has it and <paramref name="wait"/> is null or has run out; while it lasts, polls until the lease is free
-    /// or has expired. A lease whose row another run holds locked counts as taken at once, without waiting for it.
+    /// or has expired. A lease whose row another run holds locked counts as taken at once, without waiting for it;
+    /// one that claims more time than any run takes is reported at once, waiting or not.
     /// </summary>
     public static async Task<(Lease? Lease, LeaseHolder? Holder)> AcquireAsync(NpgsqlConnection connection, string name, TimeSpan? wait, string databaseDisplay, CancellationToken cancellationToken)
     {
@@ -136,7 +137,8 @@ internal sealed class Lease
                 continue;
             }
 
-            if (DateTime.UtcNow >= deadline)
+            // A lease longer than any run takes is not a run's: waiting for it would last until someone breaks it.
+            if (DateTime.UtcNow >= deadline || holder.Implausible)
             {
                 return (null, holder);
             }

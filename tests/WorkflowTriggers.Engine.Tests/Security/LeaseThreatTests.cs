@@ -46,6 +46,10 @@ public class LeaseThreatTests : DatabaseTest
         Assert.Contains("longer than any backfill takes one for: it was not written by a backfill", refused.Message);
         Assert.Contains("the client says host db-admin-01", refused.Message);
 
+        // Waiting for it would never end: it is reported at once.
+        var notWaited = await Assert.ThrowsAsync<TriggerEngineException>(() => ListAsync(Run(Connection, TimeSpan.FromHours(1))).WaitAsync(TimeSpan.FromSeconds(20)));
+        Assert.True(notWaited.LeaseHolder!.Implausible);
+
         var backfill = new TriggerBackfill(Connection);
         var holder = await backfill.GetLeaseAsync(default);
         Assert.True(await backfill.BreakLeaseAsync(holder!, default));
