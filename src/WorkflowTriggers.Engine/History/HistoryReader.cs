@@ -121,7 +121,18 @@ public sealed class HistoryReader
         }
     }
 
-    /// <summary>Entries matching <paramref name="filter"/>, oldest first (by time, then by the order they were recorded).</summary>
+    /// <summary>The first page's size; each page after doubles it, up to <see cref="LargestPage"/>.</summary>
+    private const int FirstPage = 100;
+
+    private const int LargestPage = 20_000;
+
+    /// <summary>
+    /// Entries matching <paramref name="filter"/>, oldest first (by time, then by the order they were recorded). Read
+    /// in pages that walk the (changed_at, id) index from where the last one ended, each with a LIMIT: a query
+    /// without one is planned for all its rows (a sort of millions), so the first entry of a long history took
+    /// seconds; with pages, stopping early (Select-Object -First) costs what was read. Entries recorded while it
+    /// reads are later than those read, and come at the end.
+    /// </summary>
     public async IAsyncEnumerable<HistoryEntry> QueryAsync(HistoryFilter filter, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var where = new (bool Given, string Sql)[]
@@ -134,27 +145,53 @@ public sealed class HistoryReader
                 (filter.Operations is not null, "h.operation = ANY(@Operations)"),
             }
             .Where(p => p.Given).Select(p => p.Sql).ToList();
-        // The predicates are fixed text chosen by which filters are given; every value travels as a parameter.
         var connection = await _connection.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
             var home = await Guard(() => ChangeHistory.RequireOnAsync(connection, _connection.ToString(), cancellationToken)).ConfigureAwait(false);
-            var sql = $"SELECT {Columns} FROM {home.Qualify(ChangeHistory.Table)} h{(where.Count == 0 ? string.Empty : " WHERE " + string.Join(" AND ", where))} ORDER BY h.changed_at, h.id";
 
-            // Dapper's row parser over the driver's own command and reader: typed rows, one at a time.
-            var command = new NpgsqlCommand(sql, connection);
-            await using (command.ConfigureAwait(false))
+            // The predicates are fixed text chosen by which filters are given; every value travels as a parameter.
+            string Page(bool after) =>
+                $"SELECT {Columns} FROM {home.Qualify(ChangeHistory.Table)} h" +
+                $" WHERE {string.Join(" AND ", where.Append(after ? "(h.changed_at, h.id) > (@AfterAt, @AfterId)" : "true"))}" +
+                " ORDER BY h.changed_at, h.id LIMIT @Limit";
+            (DateTime At, long Id)? last = null;
+            var limit = FirstPage;
+            while (true)
             {
-                AddParameters(command, filter);
-                var reader = await Guard(() => command.ExecuteReaderAsync(cancellationToken)).ConfigureAwait(false);
-                await using (reader.ConfigureAwait(false))
+                var read = 0;
+                // Dapper's row parser over the driver's own command and reader: typed rows, one at a time.
+                var command = new NpgsqlCommand(Page(last is not null), connection);
+                await using (command.ConfigureAwait(false))
                 {
-                    var parse = reader.GetRowParser<HistoryEntry>();
-                    while (await Guard(() => reader.ReadAsync(cancellationToken)).ConfigureAwait(false))
+                    AddParameters(command, filter);
+                    command.Parameters.Add(new NpgsqlParameter<int>("Limit", limit));
+                    if (last is { } after)
                     {
-                        yield return parse(reader);
+                        command.Parameters.Add(new NpgsqlParameter<DateTime>("AfterAt", after.At));
+                        command.Parameters.Add(new NpgsqlParameter<long>("AfterId", after.Id));
+                    }
+
+                    var reader = await Guard(() => command.ExecuteReaderAsync(cancellationToken)).ConfigureAwait(false);
+                    await using (reader.ConfigureAwait(false))
+                    {
+                        var parse = reader.GetRowParser<HistoryEntry>();
+                        while (await Guard(() => reader.ReadAsync(cancellationToken)).ConfigureAwait(false))
+                        {
+                            var entry = parse(reader);
+                            read++;
+                            last = (entry.ChangedAt, entry.HistoryId);
+                            yield return entry;
+                        }
                     }
                 }
+
+                if (read < limit)
+                {
+                    yield break;
+                }
+
+                limit = Math.Min(LargestPage, limit * 2);
             }
         }
     }
