@@ -124,14 +124,19 @@ public sealed class HistoryReader
     /// <summary>The first page's size; each page after doubles it, up to <see cref="LargestPage"/>.</summary>
     private const int FirstPage = 100;
 
-    private const int LargestPage = 20_000;
+    /// <summary>
+    /// The last page read along the index: what is left after it is read by one query planned for all its rows.
+    /// Reading five million entries along the index took 32 s, against 24 s for one query's sort and scan.
+    /// </summary>
+    private const int LargestPage = 51_200;
 
     /// <summary>
-    /// Entries matching <paramref name="filter"/>, oldest first (by time, then by the order they were recorded). Read
-    /// in pages that walk the (changed_at, id) index from where the last one ended, each with a LIMIT: a query
-    /// without one is planned for all its rows (a sort of millions), so the first entry of a long history took
-    /// seconds; with pages, stopping early (Select-Object -First) costs what was read. Entries recorded while it
-    /// reads are later than those read, and come at the end.
+    /// Entries matching <paramref name="filter"/>, oldest first (by time, then by the order they were recorded). The
+    /// first entries are read in pages that walk the (changed_at, id) index from where the last one ended, each with
+    /// a LIMIT, so stopping early (Select-Object -First) costs milliseconds: one query without a LIMIT is planned for
+    /// all its rows, and sorted millions before its first came back. Past about 100,000 entries the rest comes from
+    /// one query, planned for all of them. Entries recorded while it reads are later than those read, and come at
+    /// the end.
     /// </summary>
     public async IAsyncEnumerable<HistoryEntry> QueryAsync(HistoryFilter filter, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -151,21 +156,25 @@ public sealed class HistoryReader
             var home = await Guard(() => ChangeHistory.RequireOnAsync(connection, _connection.ToString(), cancellationToken)).ConfigureAwait(false);
 
             // The predicates are fixed text chosen by which filters are given; every value travels as a parameter.
-            string Page(bool after) =>
+            string Page(bool after, int? limit) =>
                 $"SELECT {Columns} FROM {home.Qualify(ChangeHistory.Table)} h" +
                 $" WHERE {string.Join(" AND ", where.Append(after ? "(h.changed_at, h.id) > (@AfterAt, @AfterId)" : "true"))}" +
-                " ORDER BY h.changed_at, h.id LIMIT @Limit";
+                $" ORDER BY h.changed_at, h.id{(limit is null ? string.Empty : " LIMIT @Limit")}";
             (DateTime At, long Id)? last = null;
-            var limit = FirstPage;
+            int? limit = FirstPage;
             while (true)
             {
                 var read = 0;
                 // Dapper's row parser over the driver's own command and reader: typed rows, one at a time.
-                var command = new NpgsqlCommand(Page(last is not null), connection);
+                var command = new NpgsqlCommand(Page(last is not null, limit), connection);
                 await using (command.ConfigureAwait(false))
                 {
                     AddParameters(command, filter);
-                    command.Parameters.Add(new NpgsqlParameter<int>("Limit", limit));
+                    if (limit is { } rows)
+                    {
+                        command.Parameters.Add(new NpgsqlParameter<int>("Limit", rows));
+                    }
+
                     if (last is { } after)
                     {
                         command.Parameters.Add(new NpgsqlParameter<DateTime>("AfterAt", after.At));
@@ -186,12 +195,12 @@ public sealed class HistoryReader
                     }
                 }
 
-                if (read < limit)
+                if (limit is null || read < limit)
                 {
                     yield break;
                 }
 
-                limit = Math.Min(LargestPage, limit * 2);
+                limit = limit < LargestPage ? limit * 2 : null;
             }
         }
     }
