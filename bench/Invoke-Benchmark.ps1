@@ -177,6 +177,11 @@ WHERE f.workflow_id = t.workflow_id AND t.target_node_id IS NULL;
     $historyRows = (Get-TriggerHealth).Checks | Where-Object Name -eq ChangeHistory | ForEach-Object Detail
     Add-Result "Get-TriggerHistory -Id on a history of $Rows+ entries (200 calls)" ('p50 {0:N2} ms, p99 {1:N2} ms' -f $sortedReads[100], $sortedReads[197]) "$historyRows" '' 'p50 under 5 ms' ($sortedReads[100] -lt 5)
 
+    # The first entries of the whole history, as `Get-TriggerHistory | Select-Object -First 1` reads them at the console.
+    $firstReads = foreach ($run in 1..20) { (Seconds { Get-TriggerHistory | Select-Object -First 1 | Out-Null }) * 1000 }
+    $sortedFirst = $firstReads | Sort-Object
+    Add-Result "Get-TriggerHistory | Select-Object -First 1 on a history of $Rows+ entries (20 calls)" ('p50 {0:N1} ms, slowest {1:N1} ms' -f $sortedFirst[10], $sortedFirst[19]) '' '' 'p50 under 50 ms' ($sortedFirst[10] -lt 50)
+
     $creates = @{}
     foreach ($mode in 'on', 'off') {
         if ($mode -eq 'off') { Disable-TriggerHistory -Confirm:$false | Out-Null }
