@@ -114,12 +114,7 @@ public sealed partial class ChangeHistory
         }
         else
         {
-            var columns = await connection.QuerySingleAsync<string[]>(new CommandDefinition(
-                "SELECT array(SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = to_regclass(@Table) AND a.attnum > 0 AND NOT a.attisdropped)",
-                new { Table = home.Qualify("workflow_triggers") },
-                transaction,
-                cancellationToken: cancellationToken)).ConfigureAwait(false);
-            problems.AddRange(FunctionProblems(function, FunctionBody(home, RecordedColumns.Where(columns.Contains).ToList())));
+            problems.AddRange(FunctionProblems(function, FunctionBody(home, await RecordedColumnsAsync(connection, transaction, home, cancellationToken).ConfigureAwait(false))));
         }
 
         foreach (var (name, operation, type, referencing) in RecordingTriggers)

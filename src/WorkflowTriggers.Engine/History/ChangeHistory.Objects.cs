@@ -135,11 +135,6 @@ public sealed partial class ChangeHistory
     /// </summary>
     private static async Task BuildAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, ModuleHome home, HistoryObjects found, CancellationToken cancellationToken)
     {
-        var columns = await connection.QuerySingleAsync<string[]>(new CommandDefinition(
-            "SELECT array(SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = to_regclass(@Table) AND a.attnum > 0 AND NOT a.attisdropped)",
-            new { Table = home.Qualify("workflow_triggers") },
-            transaction,
-            cancellationToken: cancellationToken)).ConfigureAwait(false);
         foreach (var (table, facts) in new[] { (HistoryTable, found.History), (SettingsTableDefinition, found.Settings) })
         {
             if (facts is null)
@@ -171,7 +166,18 @@ public sealed partial class ChangeHistory
             await connection.ExecuteAsync(new CommandDefinition($"{drop}CREATE INDEX {name} ON {home.Qualify(Table)} ({keys})", transaction: transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
         }
 
-        var recorded = RecordedColumns.Where(columns.Contains).ToList();
+        var recorded = await RecordedColumnsAsync(connection, transaction, home, cancellationToken).ConfigureAwait(false);
         await connection.ExecuteAsync(new CommandDefinition(DropFunctionSql(home) + CreateFunctionSql(home, recorded), transaction: transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+    }
+
+    /// <summary>The columns of <see cref="RecordedColumns"/> that workflow_triggers has now: what the function is made for.</summary>
+    private static async Task<IReadOnlyList<string>> RecordedColumnsAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, ModuleHome home, CancellationToken cancellationToken)
+    {
+        var columns = await connection.QuerySingleAsync<string[]>(new CommandDefinition(
+            "SELECT array(SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = to_regclass(@Table) AND a.attnum > 0 AND NOT a.attisdropped)",
+            new { Table = home.Qualify("workflow_triggers") },
+            transaction,
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return RecordedColumns.Where(columns.Contains).ToList();
     }
 }

@@ -95,6 +95,10 @@ public sealed class TriggerRoles
     internal static async Task<IReadOnlyList<TriggerRoleGrant>> GrantAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, ModuleHome home, string prefix, bool createRoles, bool apply, CancellationToken cancellationToken)
     {
+        // A role's name as the server quotes it: the only text of a caller's that reaches these statements.
+        Task<string> QuoteAsync(string name) =>
+            connection.ExecuteScalarAsync<string>(new CommandDefinition("SELECT quote_ident(@Name)", new { Name = name }, transaction, cancellationToken: cancellationToken))!;
+
         var objects = await ObjectsAsync(connection, transaction, home, cancellationToken).ConfigureAwait(false);
         var results = new List<TriggerRoleGrant>();
         foreach (var kind in Enum.GetValues<TriggerRoleKind>())
@@ -118,7 +122,7 @@ public sealed class TriggerRoles
                 };
             }
 
-            var quoted = await connection.ExecuteScalarAsync<string>(new CommandDefinition("SELECT quote_ident(@Name)", new { Name = name }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            var quoted = await QuoteAsync(name).ConfigureAwait(false);
             var statements = new List<string>();
             if (existing is null)
             {
@@ -127,8 +131,7 @@ public sealed class TriggerRoles
 
             if (kind != TriggerRoleKind.Reader)
             {
-                var reader = await connection.ExecuteScalarAsync<string>(new CommandDefinition("SELECT quote_ident(@Name)", new { Name = NameOf(prefix, TriggerRoleKind.Reader) }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-                statements.Add($"GRANT {reader} TO {quoted}");
+                statements.Add($"GRANT {await QuoteAsync(NameOf(prefix, TriggerRoleKind.Reader)).ConfigureAwait(false)} TO {quoted}");
             }
 
             var grants = new List<string>();
