@@ -124,6 +124,25 @@ public class HistoryThreatTests : DatabaseTest
     }
 
     [Fact]
+    public async Task History_the_tables_owner_turned_on_stays_that_roles_when_a_superuser_upgrades_the_schema_or_turns_it_off()
+    {
+        var owner = await _roles.LoginAsync("owner", "GRANT USAGE, CREATE ON SCHEMA public TO {0}; ALTER TABLE workflow_triggers OWNER TO {0};");
+        await new ChangeHistory(TriggerConnection.For(_roles.ConnectionStringFor(owner))).EnableAsync(null, default);
+
+        // The superuser's schema steps make the recording function again, acting as the role that owns history.
+        await new Schema.SchemaInstaller(Connection).ApplyAsync("1.0.0", allowDataLoss: true, addForeignKey: true, default);
+        await InstallSchemaAsync();
+        var status = await new ChangeHistory(Connection).GetStatusAsync(default);
+        Assert.Equal((true, owner), (status.Enabled, status.Owner));
+        Assert.Empty(status.Tampering);
+        Assert.Equal(owner, await Db.ScalarAsync<string>("SELECT pg_get_userbyid(proowner)::text FROM pg_proc WHERE proname = 'workflow_triggers_history_record'"));
+        Assert.Equal("postgres", await Db.ScalarAsync<string>("SELECT current_user::text"));
+
+        Assert.False((await new ChangeHistory(Connection).DisableAsync(default)).Enabled);
+        Assert.False(await Db.ScalarAsync<bool>("SELECT to_regclass('public.workflow_triggers_history') IS NOT NULL"));
+    }
+
+    [Fact]
     public async Task An_id_change_is_refused_while_history_is_on()
     {
         await new ChangeHistory(Connection).EnableAsync(null, default);
