@@ -59,6 +59,7 @@ public sealed class TriggerHealth
     public const string DuplicateIndexCheck = "DuplicateIndexes";
     public const string StatisticsCheck = "StatisticsFreshness";
     public const string HistoryCheck = "ChangeHistory";
+    public const string HistoryVersionCheck = "ChangeHistoryVersion";
 
     /// <summary>Rows changed since the last analyze, as a share of the table, above which statistics count as stale.</summary>
     public const double StaleShare = 0.2;
@@ -129,6 +130,12 @@ public sealed class TriggerHealth
         if (CheckHistory(history.Result, DateTime.UtcNow) is { } historyCheck)
         {
             checks.Add(historyCheck);
+        }
+
+        if (history.Result is { Version: { } made } && made != "?" && made != History.ChangeHistory.Version)
+        {
+            checks.Add(new(HistoryVersionCheck, HealthStatus.Warn,
+                $"Change history's objects were made by version {made} of the module's history, not {History.ChangeHistory.Version}: until they are made again, id changes are not refused and reasons are not cut to {History.ChangeHistory.MaxReasonLength:N0} characters."));
         }
 
         return new TriggerHealthReport

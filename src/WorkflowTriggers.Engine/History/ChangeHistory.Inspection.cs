@@ -66,8 +66,11 @@ public sealed partial class ChangeHistory
         return new HistoryObjects(history, settings, function, triggers);
     }
 
-    /// <summary>What makes <paramref name="function"/> differ from the module's recording function, in words.</summary>
-    private static List<string> FunctionProblems(FunctionFacts function, string expectedBody)
+    /// <summary>
+    /// What makes <paramref name="function"/> differ from the module's recording function, in words. A body made by
+    /// an earlier version of the module (<paramref name="olderVersion"/>, as its settings record) is not counted.
+    /// </summary>
+    private static List<string> FunctionProblems(FunctionFacts function, string expectedBody, bool olderVersion = false)
     {
         var problems = new List<string>();
         if (!function.SecurityDefiner || function.Language != "plpgsql")
@@ -80,7 +83,7 @@ public sealed partial class ChangeHistory
             problems.Add($"the recording function's settings are ({string.Join(", ", function.Config ?? Array.Empty<string>())}), not ({FunctionSearchPath})");
         }
 
-        if (function.Body != expectedBody)
+        if (function.Body != expectedBody && !olderVersion)
         {
             problems.Add("the recording function's body is not the one the module made for the table's columns: changes may go unrecorded");
         }
@@ -89,7 +92,8 @@ public sealed partial class ChangeHistory
     }
 
     /// <summary>Everything about history's objects that differs from what the module made, in words.</summary>
-    private static async Task<IReadOnlyList<string>> TamperingAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, ModuleHome home, HistoryObjects found, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<string>> TamperingAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, ModuleHome home, HistoryObjects found, CancellationToken cancellationToken, bool olderVersion = false)
     {
         var problems = new List<string>();
         var owned = found.Owned().ToList();
@@ -114,7 +118,7 @@ public sealed partial class ChangeHistory
         }
         else
         {
-            problems.AddRange(FunctionProblems(function, FunctionBody(home, await RecordedColumnsAsync(connection, transaction, home, cancellationToken).ConfigureAwait(false))));
+            problems.AddRange(FunctionProblems(function, FunctionBody(home, await RecordedColumnsAsync(connection, transaction, home, cancellationToken).ConfigureAwait(false)), olderVersion));
         }
 
         foreach (var (name, operation, type, referencing) in RecordingTriggers)
@@ -185,6 +189,12 @@ public sealed partial class ChangeHistory
             new { Table = home.Qualify(Table) },
             transaction,
             cancellationToken: cancellationToken)).ConfigureAwait(false);
+        if (row.Version != Version)
+        {
+            // Objects an earlier version of the module made: its function's body is that version's, not tampering.
+            tampering = await TamperingAsync(connection, transaction, home, found, cancellationToken, olderVersion: true).ConfigureAwait(false);
+        }
+
         return new HistoryStatus(recording, row.Version ?? "?", row.RetentionDays, row.EnabledAt, row.EnabledBy, row.Entries, row.SizeBytes, row.OldestEntry)
         {
             Owner = found.Function?.Owner ?? found.History.Owner,

@@ -203,7 +203,8 @@ public sealed class TriggerRoles
                 if (Has(ChangeHistory.Table) && Has(ChangeHistory.SettingsTable))
                 {
                     yield return Table(ChangeHistory.Table, "DELETE");
-                    yield return Table(ChangeHistory.SettingsTable, "UPDATE");
+                    // Only the clean-up's cut: the version and retention are the history owner's to set.
+                    yield return Table(ChangeHistory.SettingsTable, "UPDATE (cleared_before)");
                 }
 
                 break;
@@ -222,8 +223,9 @@ public sealed class TriggerRoles
         // The schema function takes a name, not a quoted identifier.
         var name = kind == "SCHEMA" ? await connection.ExecuteScalarAsync<string>(new CommandDefinition(
             "SELECT nspname::text FROM pg_namespace WHERE quote_ident(nspname) = @Target", new { Target = target }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false) : target;
+        // A column privilege ("UPDATE (cleared_before)") is passed on with its table privilege's grant option.
         return await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
-            $"SELECT bool_and({check}) FROM unnest(@Privileges::text[]) p", new { Target = name, Privileges = privileges }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            $"SELECT bool_and({check}) FROM unnest(@Privileges::text[]) p", new { Target = name, Privileges = privileges.Select(p => p.Split(' ')[0]).ToArray() }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
     }
 
     private sealed record Objects(IReadOnlySet<string> Tables, IReadOnlyList<string> EngineTables, string? Sequence);

@@ -93,6 +93,7 @@ public sealed class TriggerHealthCheck
         (Engine.Health.TriggerHealth.HistoryCheck, Engine.Health.HealthStatus.Fail) =>
             "Find out who changed what the detail names (changes may have gone unrecorded meanwhile). Then run Enable-TriggerHistory as the history's owner: it makes the " +
             "recording triggers and function again and keeps the entries; it refuses, naming them, objects it cannot prove are the module's (see about_WorkflowTriggers_Security).",
+        (Engine.Health.TriggerHealth.HistoryVersionCheck, _) => "Run Enable-TriggerHistory as the history's owner: it makes its objects again for this version and keeps the entries.",
         (Engine.Health.TriggerHealth.HistoryCheck, _) => "Run Clear-TriggerHistory, which keeps the retention's days; schedule it (a daily runbook) to keep it so.",
         _ => string.Empty,
     };

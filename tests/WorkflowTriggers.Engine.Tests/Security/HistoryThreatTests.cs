@@ -218,6 +218,35 @@ public class HistoryThreatTests : DatabaseTest
     }
 
     [Fact]
+    public async Task History_an_earlier_version_made_is_a_warning_to_make_it_again_not_tampering_and_its_cut_is_all_a_history_admin_may_change()
+    {
+        await new ChangeHistory(Connection).EnableAsync(null, default);
+        // What version 1 of the module left: its own body, without the id guard, and version '1' in the settings.
+        await Db.ExecuteAsync("""
+            CREATE OR REPLACE FUNCTION workflow_triggers_history_record() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+            AS $$ BEGIN RETURN NULL; END $$;
+            UPDATE workflow_triggers_history_settings SET version = '1';
+            """);
+        var checks = (await new TriggerHealth(Connection).GetAsync(default)).Checks.ToDictionary(c => c.Name);
+        Assert.Equal(HealthStatus.Pass, checks[TriggerHealth.HistoryCheck].Status);
+        Assert.Equal(HealthStatus.Warn, checks[TriggerHealth.HistoryVersionCheck].Status);
+        Assert.Contains("made by version 1", checks[TriggerHealth.HistoryVersionCheck].Detail);
+
+        await new ChangeHistory(Connection).EnableAsync(null, default);
+        checks = (await new TriggerHealth(Connection).GetAsync(default)).Checks.ToDictionary(c => c.Name);
+        Assert.Equal(HealthStatus.Pass, checks[TriggerHealth.HistoryCheck].Status);
+        Assert.False(checks.ContainsKey(TriggerHealth.HistoryVersionCheck));
+
+        // A history admin could otherwise turn a swapped body into a mere warning by writing an old version.
+        _roles.Track(Enum.GetValues<Security.TriggerRoleKind>().Select(k => Security.TriggerRoles.NameOf(_roles.Prefix, k)).ToArray());
+        await new Security.TriggerRoles(Connection).InstallAsync(_roles.Prefix, apply: true, default);
+        var admin = await _roles.LoginAsync("admin", $"GRANT {Security.TriggerRoles.NameOf(_roles.Prefix, Security.TriggerRoleKind.HistoryAdmin)} TO {{0}};");
+        var denied = await Assert.ThrowsAsync<PostgresException>(() => _roles.ExecuteAsAsync(admin, "UPDATE workflow_triggers_history_settings SET version = '1'"));
+        Assert.Equal("42501", denied.SqlState);
+        await _roles.ExecuteAsAsync(admin, "UPDATE workflow_triggers_history_settings SET cleared_before = now()");
+    }
+
+    [Fact]
     public async Task A_session_level_reason_left_on_a_pooled_session_is_never_recorded_as_a_writes_reason()
     {
         await new ChangeHistory(Connection).EnableAsync(null, default);
