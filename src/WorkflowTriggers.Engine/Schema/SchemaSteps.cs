@@ -6,7 +6,11 @@ namespace WorkflowTriggers.Engine.Schema;
 
 /// <summary>
 /// A versioned step of the schema. Every statement is idempotent (IF NOT EXISTS, or guarded by a catalog look-up),
-/// so adopting a table that predates the module is the same as applying the steps to it.
+/// so adopting a table that predates the module is the same as applying the steps to it. The IF NOT EXISTS here is
+/// about workflow_triggers alone, the engine's table, which is adopted whoever owns it (that is what adopting means;
+/// about_WorkflowTriggers_Security says to check its owner): its columns and indexes can be made only by its owner,
+/// and an index name taken on another table leaves the module's index missing, which drift reports. The module's own
+/// objects never go through IF NOT EXISTS; the views are checked before CREATE OR REPLACE VIEW (SchemaInstaller).
 /// </summary>
 public sealed record SchemaVersionStep(string Version, string Name, string UpSql, string? DownSql, string? DownWarning);
 

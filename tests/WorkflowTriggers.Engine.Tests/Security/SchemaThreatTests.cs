@@ -37,6 +37,18 @@ public class SchemaThreatTests : DatabaseTest
     }
 
     [Fact]
+    public async Task An_index_name_taken_on_another_table_first_is_reported_missing_not_taken_for_the_modules()
+    {
+        var app = await AppRoleAsync();
+        await _roles.ExecuteAsAsync(app, "CREATE TABLE public.decoy (source text); CREATE INDEX idx_workflow_triggers_source ON public.decoy (source)");
+
+        await InstallSchemaAsync();
+        var drift = (await new SchemaInstaller(Connection).GetStatusAsync(default)).Drift;
+        Assert.Contains(drift, d => d.Object == "idx_workflow_triggers_source" && d.Kind == DriftKind.Missing);
+        Assert.Equal(app, await Db.ScalarAsync<string>("SELECT pg_get_userbyid(c.relowner)::text FROM pg_class c WHERE c.relname = 'idx_workflow_triggers_source'"));
+    }
+
+    [Fact]
     public async Task A_view_planted_under_a_documents_view_name_is_refused_and_stays_its_owners()
     {
         await new SchemaInstaller(Connection).ApplyAsync(SchemaSteps.BaseVersion, false, true, default);
